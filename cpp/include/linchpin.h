@@ -1,0 +1,124 @@
+/*
+ * Linchpin C ABI: the only surface Java binds (through JavaCPP) and the only surface the native
+ * tests use. Plain functions, raw pointers + sizes + dtype + stream, integer status codes.
+ *
+ * Contract for every entry point:
+ *  - Arguments are validated in Java first (dev.linchpin.kernels); the checks here are a second line
+ *    of defence and return LP_ERR_INVALID_ARGUMENT with a message instead of crashing.
+ *  - On failure the function returns a nonzero lp_status and lp_last_error() returns a message
+ *    (thread-local, valid until the next Linchpin call on that thread).
+ *  - Nothing here allocates memory the caller must free.
+ *
+ * liblinchpin.so (always built) implements the CPU twins and a dispatcher for the CUDA backend.
+ * liblinchpin_cuda.so (built where nvcc exists) is never linked: lp_cuda_load() dlopens it on
+ * demand, so machines without CUDA never need CUDA libraries.
+ */
+#ifndef LINCHPIN_H
+#define LINCHPIN_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LP_ABI_VERSION 1
+
+#if defined(__GNUC__)
+#define LP_API __attribute__((visibility("default")))
+#else
+#define LP_API
+#endif
+
+typedef enum lp_status {
+    LP_OK = 0,
+    LP_ERR_INVALID_ARGUMENT = 1,
+    LP_ERR_OUT_OF_MEMORY = 2,
+    LP_ERR_CUDA = 3,
+    LP_ERR_UNAVAILABLE = 4,
+    LP_ERR_INTERNAL = 5
+} lp_status;
+
+typedef enum lp_dtype {
+    LP_F32 = 0,
+    LP_BF16 = 1,
+    LP_F16 = 2
+} lp_dtype;
+
+/* Message describing the last failure on this thread ("" if none). */
+LP_API const char *lp_last_error(void);
+
+/* ABI version of this library; Java refuses to run against a mismatching build. */
+LP_API int lp_abi_version(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Fused masked linear cross-entropy.
+ *
+ *   z_i      = W h_i                        (logits, never materialised for all rows at once)
+ *   lse_i    = log Σ_v exp(z_iv)
+ *   logp_i   = z_i[y_i] − lse_i
+ *   loss     = Σ_{i : w_i ≠ 0} w_i · (−logp_i) / denom
+ *   dh_i     = (w_i / denom) · (softmax(z_i) − onehot(y_i)) W            (0 for rows with w_i = 0)
+ *   dW      += Σ_i (w_i / denom) · (softmax(z_i) − onehot(y_i))ᵀ h_i
+ *   entropy_i = lse_i − Σ_v softmax(z_i)_v z_iv
+ *
+ * Rows with w_i == 0 are dropped before any GEMM and are *selected out*, never multiplied by 0:
+ * NaN/Inf in their h, or an out-of-range target, cannot reach any output. For such rows dh is 0,
+ * and logp/entropy are written as 0.
+ * --------------------------------------------------------------------------------------------- */
+
+/*
+ * CPU twin, fp32, row-major contiguous.
+ *   h [N, D], W [V, D], y [N] (int64, in [0, V) wherever w != 0), w [N].
+ *   loss_out   [1]     required.
+ *   dh         [N, D]  overwritten; NULL to skip the input gradient.
+ *   dW         [V, D]  accumulated (+=); NULL to skip the weight gradient.
+ *   logp_out   [N]     NULL to skip.
+ *   entropy_out[N]     NULL to skip.
+ *   num_threads <= 0 means "use the hardware concurrency".
+ */
+LP_API int lp_cpu_masked_linear_ce(const float *h, const float *W, const int64_t *y, const float *w,
+                            int64_t N, int64_t D, int64_t V, double denom,
+                            float *loss_out, float *dh, float *dW,
+                            float *logp_out, float *entropy_out, int num_threads);
+
+/* ---------------------------------------------------------------------------------------------
+ * CUDA backend (dispatched through liblinchpin.so to the lazily loaded liblinchpin_cuda.so).
+ * --------------------------------------------------------------------------------------------- */
+
+/* dlopen the CUDA backend at `path` (NULL: look next to liblinchpin.so). Idempotent.
+ * Returns LP_OK if the library loaded and a usable device exists; otherwise LP_ERR_UNAVAILABLE
+ * and lp_last_error() says why (missing library, missing driver, no device, ABI mismatch). */
+LP_API int lp_cuda_load(const char *path);
+
+/* 1 if lp_cuda_load succeeded, else 0. */
+LP_API int lp_cuda_is_loaded(void);
+
+/* Number of visible CUDA devices (0 if the backend is not loaded). */
+LP_API int lp_cuda_device_count(void);
+
+/* Bytes of device workspace lp_cuda_masked_linear_ce needs for these sizes. */
+LP_API int64_t lp_cuda_masked_linear_ce_workspace_size(int64_t N, int64_t D, int64_t V, int dtype);
+
+/*
+ * CUDA fused masked linear cross-entropy. All pointers are device pointers on the current device.
+ *   h [N, D] and W [V, D] in `dtype` (LP_F32 / LP_BF16 / LP_F16), fp32 accumulation.
+ *   y [N] int64, w [N] fp32.
+ *   loss_out [1] fp32 (overwritten), dh [N, D] fp32 (overwritten, may be NULL),
+ *   dW [V, D] fp32 (accumulated, may be NULL), logp_out/entropy_out [N] fp32 (may be NULL).
+ *   workspace: at least lp_cuda_masked_linear_ce_workspace_size() bytes, 256-byte aligned.
+ *   stream: a cudaStream_t (NULL = legacy default stream); all work is enqueued on it and the call
+ *   returns without synchronising the host (compaction happens on the device).
+ */
+LP_API int lp_cuda_masked_linear_ce(const void *h, const void *W, int dtype, const int64_t *y, const float *w,
+                             int64_t N, int64_t D, int64_t V, double denom,
+                             float *loss_out, float *dh, float *dW,
+                             float *logp_out, float *entropy_out,
+                             void *workspace, int64_t workspace_bytes, void *stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LINCHPIN_H */

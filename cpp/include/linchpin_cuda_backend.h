@@ -1,0 +1,50 @@
+/*
+ * Internal contract between liblinchpin.so (the dispatcher, cpp/src/core/cuda_dispatch.cpp) and the
+ * lazily dlopen'ed liblinchpin_cuda.so (kernels/). Not part of the public ABI: Java never sees it.
+ *
+ * Every lpcuda_* function returns an lp_status; on failure lpcuda_last_error() (thread-local) says why.
+ * Arguments have already been validated by the dispatcher and by Java; the backend still checks
+ * every CUDA status it receives.
+ */
+#ifndef LINCHPIN_CUDA_BACKEND_H
+#define LINCHPIN_CUDA_BACKEND_H
+
+#include "linchpin.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LPCUDA_ABI_VERSION 1
+
+int lpcuda_abi_version(void);
+const char *lpcuda_last_error(void);
+
+/* Probe the driver and devices. LP_OK if at least one device is usable. */
+int lpcuda_init(void);
+int lpcuda_device_count(void);
+
+int64_t lpcuda_masked_linear_ce_workspace_size(int64_t N, int64_t D, int64_t V, int dtype);
+
+int lpcuda_masked_linear_ce(const void *h, const void *W, int dtype, const int64_t *y, const float *w,
+                            int64_t N, int64_t D, int64_t V, double denom,
+                            float *loss_out, float *dh, float *dW,
+                            float *logp_out, float *entropy_out,
+                            void *workspace, int64_t workspace_bytes, void *stream);
+
+/* Function-pointer table the dispatcher fills with dlsym. */
+typedef int (*lpcuda_abi_version_fn)(void);
+typedef const char *(*lpcuda_last_error_fn)(void);
+typedef int (*lpcuda_init_fn)(void);
+typedef int (*lpcuda_device_count_fn)(void);
+typedef int64_t (*lpcuda_masked_linear_ce_workspace_size_fn)(int64_t, int64_t, int64_t, int);
+typedef int (*lpcuda_masked_linear_ce_fn)(const void *, const void *, int, const int64_t *, const float *,
+                                          int64_t, int64_t, int64_t, double,
+                                          float *, float *, float *, float *, float *,
+                                          void *, int64_t, void *);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LINCHPIN_CUDA_BACKEND_H */

@@ -1,0 +1,144 @@
+// Lazy CUDA backend: liblinchpin_cuda.so is dlopen'ed on the first lp_cuda_load() and never linked,
+// so hosts without a CUDA driver load liblinchpin.so (and the JVM) without ever touching CUDA.
+#include <dlfcn.h>
+
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#include "core/error.h"
+#include "linchpin_cuda_backend.h"
+
+namespace {
+
+struct CudaBackend {
+    void *handle = nullptr;
+    lpcuda_last_error_fn last_error = nullptr;
+    lpcuda_device_count_fn device_count = nullptr;
+    lpcuda_masked_linear_ce_workspace_size_fn ce_workspace_size = nullptr;
+    lpcuda_masked_linear_ce_fn masked_linear_ce = nullptr;
+};
+
+std::mutex g_mutex;
+CudaBackend g_backend;          // filled once, under g_mutex; read-only afterwards
+bool g_loaded = false;
+std::string g_failure;          // why the last load failed, repeated on later calls
+
+// Directory of liblinchpin.so itself: the default place of the backend (JavaCPP extracts both there).
+std::string own_directory() {
+    Dl_info info;
+    if (dladdr(reinterpret_cast<void *>(&lp_cuda_load), &info) == 0 || info.dli_fname == nullptr) return "";
+    std::string path(info.dli_fname);
+    size_t slash = path.rfind('/');
+    return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
+}
+
+template <typename Fn>
+bool resolve(void *handle, const char *name, Fn *out, std::string *why) {
+    void *sym = dlsym(handle, name);
+    if (sym == nullptr) {
+        *why = std::string("liblinchpin_cuda.so lacks symbol ") + name + " (stale build?)";
+        return false;
+    }
+    *out = reinterpret_cast<Fn>(sym);
+    return true;
+}
+
+int load_locked(const char *path) {
+    std::string lib = (path != nullptr && path[0] != '\0') ? std::string(path)
+                                                             : own_directory() + "/liblinchpin_cuda.so";
+    // RTLD_LOCAL keeps the backend's static cudart symbols away from libtorch's own CUDA runtime.
+    void *handle = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+        const char *err = dlerror();
+        g_failure = "cannot load the CUDA backend " + lib + ": " + (err ? err : "unknown dlopen error") +
+                    " (was the project built where nvcc is installed?)";
+        return lp::fail(LP_ERR_UNAVAILABLE, "%s", g_failure.c_str());
+    }
+    CudaBackend b;
+    b.handle = handle;
+    lpcuda_abi_version_fn abi = nullptr;
+    lpcuda_init_fn init = nullptr;
+    std::string why;
+    bool ok = resolve(handle, "lpcuda_abi_version", &abi, &why) &&
+              resolve(handle, "lpcuda_last_error", &b.last_error, &why) &&
+              resolve(handle, "lpcuda_init", &init, &why) &&
+              resolve(handle, "lpcuda_device_count", &b.device_count, &why) &&
+              resolve(handle, "lpcuda_masked_linear_ce_workspace_size", &b.ce_workspace_size, &why) &&
+              resolve(handle, "lpcuda_masked_linear_ce", &b.masked_linear_ce, &why);
+    if (ok && abi() != LPCUDA_ABI_VERSION) {
+        why = "CUDA backend ABI " + std::to_string(abi()) + " != expected " + std::to_string(LPCUDA_ABI_VERSION) +
+              " (liblinchpin.so and liblinchpin_cuda.so come from different builds)";
+        ok = false;
+    }
+    if (ok && init() != LP_OK) {
+        why = std::string("CUDA backend loaded but unusable: ") + b.last_error();
+        ok = false;
+    }
+    if (!ok) {
+        dlclose(handle);
+        g_failure = why;
+        return lp::fail(LP_ERR_UNAVAILABLE, "%s", why.c_str());
+    }
+    g_backend = b;
+    g_loaded = true;
+    return LP_OK;
+}
+
+const CudaBackend *loaded_backend() {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    return g_loaded ? &g_backend : nullptr;
+}
+
+int not_loaded() {
+    return lp::fail(LP_ERR_UNAVAILABLE, "the CUDA backend is not loaded (call lp_cuda_load first)%s%s",
+                    g_failure.empty() ? "" : "; last attempt: ", g_failure.c_str());
+}
+
+}  // namespace
+
+extern "C" {
+
+LP_API int lp_cuda_load(const char *path) {
+    lp::clear_error();
+    std::lock_guard<std::mutex> lock(g_mutex);
+    if (g_loaded) return LP_OK;
+    return load_locked(path);
+}
+
+LP_API int lp_cuda_is_loaded(void) { return loaded_backend() != nullptr ? 1 : 0; }
+
+LP_API int lp_cuda_device_count(void) {
+    const CudaBackend *b = loaded_backend();
+    return b == nullptr ? 0 : b->device_count();
+}
+
+LP_API int64_t lp_cuda_masked_linear_ce_workspace_size(int64_t N, int64_t D, int64_t V, int dtype) {
+    const CudaBackend *b = loaded_backend();
+    if (b == nullptr || N < 0 || D < 1 || V < 1) return -1;
+    return b->ce_workspace_size(N, D, V, dtype);
+}
+
+LP_API int lp_cuda_masked_linear_ce(const void *h, const void *W, int dtype, const int64_t *y, const float *w,
+                                    int64_t N, int64_t D, int64_t V, double denom,
+                                    float *loss_out, float *dh, float *dW, float *logp_out, float *entropy_out,
+                                    void *workspace, int64_t workspace_bytes, void *stream) {
+    lp::clear_error();
+    const CudaBackend *b = loaded_backend();
+    if (b == nullptr) return not_loaded();
+    if (N < 0 || D < 1 || V < 1) return lp::fail(LP_ERR_INVALID_ARGUMENT, "bad sizes N=%lld D=%lld V=%lld",
+                                                 (long long)N, (long long)D, (long long)V);
+    if (dtype != LP_F32 && dtype != LP_BF16 && dtype != LP_F16)
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "unknown dtype code %d", dtype);
+    if (!std::isfinite(denom) || denom == 0.0)
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "denominator must be finite and nonzero, got %g", denom);
+    if ((N > 0 && (h == nullptr || y == nullptr || w == nullptr)) || W == nullptr || loss_out == nullptr)
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "null input pointer");
+    int status = b->masked_linear_ce(h, W, dtype, y, w, N, D, V, denom, loss_out, dh, dW, logp_out, entropy_out,
+                                     workspace, workspace_bytes, stream);
+    if (status != LP_OK) return lp::fail(status, "%s", b->last_error());
+    return LP_OK;
+}
+
+}  // extern "C"

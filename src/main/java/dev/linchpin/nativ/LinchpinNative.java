@@ -1,0 +1,48 @@
+package dev.linchpin.nativ;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * Raw JavaCPP binding of the C ABI in {@code cpp/include/linchpin.h}. JavaCPP generates the JNI glue
+ * at build time (process-classes) and links it against {@code liblinchpin.so}.
+ *
+ * <p>Do not call these methods directly: go through {@link NativeLibrary#api()} (which loads the
+ * libraries and checks the ABI) and the validating facades in {@code dev.linchpin.kernels}. Nothing
+ * here checks its arguments; a wrong pointer or size is undefined behaviour.
+ */
+@Platform(include = "linchpin.h", link = "linchpin")
+public final class LinchpinNative {
+    LinchpinNative() {}
+
+    public static native int lp_abi_version();
+
+    public static native @Cast("const char*") BytePointer lp_last_error();
+
+    public static native int lp_cpu_masked_linear_ce(
+            @Cast("const float*") FloatPointer h, @Cast("const float*") FloatPointer W,
+            @Cast("const int64_t*") LongPointer y, @Cast("const float*") FloatPointer w,
+            long N, long D, long V, double denom,
+            FloatPointer lossOut, FloatPointer dh, FloatPointer dW,
+            FloatPointer logpOut, FloatPointer entropyOut, int numThreads);
+
+    public static native int lp_cuda_load(@Cast("const char*") BytePointer path);
+
+    public static native int lp_cuda_is_loaded();
+
+    public static native int lp_cuda_device_count();
+
+    public static native @Cast("int64_t") long lp_cuda_masked_linear_ce_workspace_size(long N, long D, long V, int dtype);
+
+    public static native int lp_cuda_masked_linear_ce(
+            @Cast("const void*") Pointer h, @Cast("const void*") Pointer W, int dtype,
+            @Cast("const int64_t*") Pointer y, @Cast("const float*") Pointer w,
+            long N, long D, long V, double denom,
+            @Cast("float*") Pointer lossOut, @Cast("float*") Pointer dh, @Cast("float*") Pointer dW,
+            @Cast("float*") Pointer logpOut, @Cast("float*") Pointer entropyOut,
+            @Cast("void*") Pointer workspace, long workspaceBytes, @Cast("void*") Pointer stream);
+}

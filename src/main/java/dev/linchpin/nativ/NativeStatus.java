@@ -1,0 +1,44 @@
+package dev.linchpin.nativ;
+
+/** The {@code lp_status} codes of linchpin.h, and their translation into Java exceptions. */
+public final class NativeStatus {
+    public static final int OK = 0;
+    public static final int INVALID_ARGUMENT = 1;
+    public static final int OUT_OF_MEMORY = 2;
+    public static final int CUDA = 3;
+    public static final int UNAVAILABLE = 4;
+    public static final int INTERNAL = 5;
+
+    private NativeStatus() {}
+
+    /**
+     * Throws the exception matching {@code status}, with the native message, unless it is {@link #OK}.
+     * Must be called on the thread that made the native call (the message is thread-local).
+     */
+    public static void check(int status, String operation) {
+        if (status == OK) return;
+        String message = operation + ": " + lastError();
+        switch (status) {
+            case INVALID_ARGUMENT -> throw new IllegalArgumentException(message);
+            case UNAVAILABLE -> throw new BackendUnavailableException(message);
+            default -> throw new LinchpinNativeException(status, message);
+        }
+    }
+
+    static String lastError() {
+        var text = LinchpinNative.lp_last_error();
+        return text == null || text.isNull() ? "" : text.getString();
+    }
+
+    static String name(int status) {
+        return switch (status) {
+            case OK -> "OK";
+            case INVALID_ARGUMENT -> "INVALID_ARGUMENT";
+            case OUT_OF_MEMORY -> "OUT_OF_MEMORY";
+            case CUDA -> "CUDA";
+            case UNAVAILABLE -> "UNAVAILABLE";
+            case INTERNAL -> "INTERNAL";
+            default -> "status " + status;
+        };
+    }
+}
