@@ -21,7 +21,9 @@ try:
             cpu = line.split(":", 1)[1].strip(); break
 except OSError:
     pass
+import datetime
 print(f"# Masked linear cross-entropy, CPU, fwd+bwd (N=4096, D=512, V=32000)\n")
+print(f"Date: {datetime.date.today().isoformat()}. Command: `bench/run-masked-ce-cpu.sh` (this file, `.jmh.json`, `.memory.jsonl`). ")
 print(f"Machine: {cpu}, {threads} threads (libtorch intra-op = fused kernel threads), OPENBLAS_NUM_THREADS=1. ")
 print("JMH SingleShotTime, 2 warm-up + 5 measured runs, 1 fork. Peak extra = VmHWM − VmRSS around one call (after a warm-up call, so gradient buffers of h and W already exist, as in a training loop), one JVM per cell, JVM heap pre-touched.\n")
 print("| density | variant | ms (± err) | peak extra MB | eager / this | compact / this | this mem / compact mem |")
