@@ -11,6 +11,8 @@ import org.bytedeco.javacpp.Loader;
  * why, and every later {@link #api()} call throws with that cause instead of retrying.
  */
 public final class NativeLibrary {
+    /** LP_ABI_VERSION of the linchpin.h these bindings were written against. */
+    static final int EXPECTED_ABI = 1;
     private static final Object LOCK = new Object();
     private static volatile boolean attempted;
     private static volatile Throwable failure;
@@ -55,20 +57,13 @@ public final class NativeLibrary {
             Loader.load(org.bytedeco.openblas.global.openblas_nolapack.class);
             Loader.load(LinchpinNative.class);
             int abi = LinchpinNative.lp_abi_version();
-            if (abi != AbiVersion.EXPECTED) {
+            if (abi != EXPECTED_ABI) {
                 return new IllegalStateException("liblinchpin.so has ABI " + abi + ", the Java side expects "
-                        + AbiVersion.EXPECTED + " (stale native build: run mvn clean package)");
+                        + EXPECTED_ABI + " (stale native build: run mvn clean package)");
             }
             return null;
         } catch (Throwable t) {   // UnsatisfiedLinkError, missing resources, ...: remembered as the cause
             return t;
         }
-    }
-
-    /** Holds the ABI version the Java bindings were written against (LP_ABI_VERSION in linchpin.h). */
-    static final class AbiVersion {
-        static final int EXPECTED = 1;
-
-        private AbiVersion() {}
     }
 }
