@@ -1,5 +1,6 @@
 /*
- * Entry points of liblinchpin_cuda.so that are not kernels: ABI version, last error, device probing.
+ * Entry points of liblinchpin_cuda.so that are not kernels: ABI version, last error, device probing,
+ * device memory (malloc/free/memcpy/memset/synchronize) and device facts (name, free memory).
  * The dispatcher (cpp/src/core) dlopen()s this library and dlsym()s the lpcuda_* symbols; see
  * cpp/include/linchpin_cuda_backend.h.
  */
@@ -70,6 +71,71 @@ LPCUDA_EXPORT int lpcuda_device_count(void) {
         return 0;
     }
     return n;
+}
+
+/* Device memory. cudaMalloc running out is LP_ERR_OUT_OF_MEMORY (Java turns it into its own
+ * exception); every other CUDA failure is LP_ERR_CUDA with the error's name. */
+LPCUDA_EXPORT int lpcuda_malloc(size_t bytes, void **out) {
+    lpcuda::clear_error();
+    *out = nullptr;
+    cudaError_t err = cudaMalloc(out, bytes);
+    if (err == cudaErrorMemoryAllocation) {
+        (void)cudaGetLastError(); /* an allocation failure is not sticky: clear it */
+        *out = nullptr;
+        size_t free_b = 0, total_b = 0;
+        if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) (void)cudaGetLastError();
+        return lpcuda::fail(LP_ERR_OUT_OF_MEMORY, "cudaMalloc of %zu bytes: out of device memory (%zu of %zu bytes free)",
+                            bytes, free_b, total_b);
+    }
+    if (err != cudaSuccess) *out = nullptr;
+    LPCUDA_CHECK(err, "cudaMalloc");
+    return LP_OK;
+}
+
+LPCUDA_EXPORT int lpcuda_free(void *ptr) {
+    lpcuda::clear_error();
+    LPCUDA_CHECK(cudaFree(ptr), "cudaFree");
+    return LP_OK;
+}
+
+LPCUDA_EXPORT int lpcuda_memcpy_h2d(void *dst_device, const void *src_host, size_t bytes) {
+    lpcuda::clear_error();
+    LPCUDA_CHECK(cudaMemcpy(dst_device, src_host, bytes, cudaMemcpyHostToDevice), "cudaMemcpy host to device");
+    return LP_OK;
+}
+
+LPCUDA_EXPORT int lpcuda_memcpy_d2h(void *dst_host, const void *src_device, size_t bytes) {
+    lpcuda::clear_error();
+    LPCUDA_CHECK(cudaMemcpy(dst_host, src_device, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy device to host");
+    return LP_OK;
+}
+
+LPCUDA_EXPORT int lpcuda_memset(void *ptr, int byte_value, size_t bytes) {
+    lpcuda::clear_error();
+    LPCUDA_CHECK(cudaMemset(ptr, byte_value, bytes), "cudaMemset");
+    return LP_OK;
+}
+
+LPCUDA_EXPORT int lpcuda_synchronize(void) {
+    lpcuda::clear_error();
+    LPCUDA_CHECK(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+    return LP_OK;
+}
+
+LPCUDA_EXPORT int lpcuda_device_name(char *buf, size_t len) {
+    lpcuda::clear_error();
+    int device = 0;
+    LPCUDA_CHECK(cudaGetDevice(&device), "cudaGetDevice");
+    cudaDeviceProp prop;
+    LPCUDA_CHECK(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
+    std::snprintf(buf, len, "%s (sm_%d%d)", prop.name, prop.major, prop.minor);
+    return LP_OK;
+}
+
+LPCUDA_EXPORT int lpcuda_mem_get_info(size_t *free_bytes, size_t *total_bytes) {
+    lpcuda::clear_error();
+    LPCUDA_CHECK(cudaMemGetInfo(free_bytes, total_bytes), "cudaMemGetInfo");
+    return LP_OK;
 }
 
 }  // extern "C"

@@ -117,6 +117,37 @@ LP_API int lp_cuda_masked_linear_ce(const void *h, const void *W, int dtype, con
                              float *logp_out, float *entropy_out,
                              void *workspace, int64_t workspace_bytes, void *stream);
 
+/* ---------------------------------------------------------------------------------------------
+ * Device memory and device facts, so that Java (without libtorch) and the native harnesses can drive
+ * the CUDA kernels. All act on the current device (device 0 unless the caller changed it). Each
+ * returns LP_ERR_UNAVAILABLE when the backend is not loaded, LP_ERR_INVALID_ARGUMENT for a null
+ * pointer where one is needed, LP_ERR_OUT_OF_MEMORY when cudaMalloc runs out, else LP_ERR_CUDA with
+ * the CUDA error's name in lp_last_error().
+ * --------------------------------------------------------------------------------------------- */
+
+/* cudaMalloc. bytes == 0 gives *out = NULL and LP_OK. On failure *out is set to NULL. */
+LP_API int lp_cuda_malloc(size_t bytes, void **out);
+
+/* cudaFree. NULL is a no-op. */
+LP_API int lp_cuda_free(void *ptr);
+
+/* Synchronous copies (cudaMemcpy) between pageable host memory and device memory. */
+LP_API int lp_cuda_memcpy_h2d(void *dst_device, const void *src_host, size_t bytes);
+LP_API int lp_cuda_memcpy_d2h(void *dst_host, const void *src_device, size_t bytes);
+
+/* cudaMemset on the legacy default stream (ordered with kernels launched on stream NULL). */
+LP_API int lp_cuda_memset(void *ptr, int byte_value, size_t bytes);
+
+/* cudaDeviceSynchronize: waits for all work and reports any asynchronous error of earlier kernels. */
+LP_API int lp_cuda_synchronize(void);
+
+/* The current device's name and compute capability, as "NVIDIA H100 80GB HBM3 (sm_90)", written
+ * NUL-terminated into buf (truncated to len - 1 characters). */
+LP_API int lp_cuda_device_name(char *buf, size_t len);
+
+/* cudaMemGetInfo of the current device. */
+LP_API int lp_cuda_mem_get_info(size_t *free_bytes, size_t *total_bytes);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,7 +15,8 @@
 extern "C" {
 #endif
 
-#define LPCUDA_ABI_VERSION 1
+/* 2: device memory and device facts (lpcuda_malloc ... lpcuda_mem_get_info). */
+#define LPCUDA_ABI_VERSION 2
 
 int lpcuda_abi_version(void);
 const char *lpcuda_last_error(void);
@@ -32,6 +33,16 @@ int lpcuda_masked_linear_ce(const void *h, const void *W, int dtype, const int64
                             float *logp_out, float *entropy_out,
                             void *workspace, int64_t workspace_bytes, void *stream);
 
+/* Device memory and device facts; semantics of the lp_cuda_* functions of the same names. */
+int lpcuda_malloc(size_t bytes, void **out);
+int lpcuda_free(void *ptr);
+int lpcuda_memcpy_h2d(void *dst_device, const void *src_host, size_t bytes);
+int lpcuda_memcpy_d2h(void *dst_host, const void *src_device, size_t bytes);
+int lpcuda_memset(void *ptr, int byte_value, size_t bytes);
+int lpcuda_synchronize(void);
+int lpcuda_device_name(char *buf, size_t len);
+int lpcuda_mem_get_info(size_t *free_bytes, size_t *total_bytes);
+
 /* Function-pointer table the dispatcher fills with dlsym. */
 typedef int (*lpcuda_abi_version_fn)(void);
 typedef const char *(*lpcuda_last_error_fn)(void);
@@ -42,6 +53,14 @@ typedef int (*lpcuda_masked_linear_ce_fn)(const void *, const void *, int, const
                                           int64_t, int64_t, int64_t, double,
                                           float *, float *, float *, float *, float *,
                                           void *, int64_t, void *);
+typedef int (*lpcuda_malloc_fn)(size_t, void **);
+typedef int (*lpcuda_free_fn)(void *);
+typedef int (*lpcuda_memcpy_h2d_fn)(void *, const void *, size_t);
+typedef int (*lpcuda_memcpy_d2h_fn)(void *, const void *, size_t);
+typedef int (*lpcuda_memset_fn)(void *, int, size_t);
+typedef int (*lpcuda_synchronize_fn)(void);
+typedef int (*lpcuda_device_name_fn)(char *, size_t);
+typedef int (*lpcuda_mem_get_info_fn)(size_t *, size_t *);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,14 @@ struct CudaBackend {
     lpcuda_device_count_fn device_count = nullptr;
     lpcuda_masked_linear_ce_workspace_size_fn ce_workspace_size = nullptr;
     lpcuda_masked_linear_ce_fn masked_linear_ce = nullptr;
+    lpcuda_malloc_fn malloc = nullptr;
+    lpcuda_free_fn free = nullptr;
+    lpcuda_memcpy_h2d_fn memcpy_h2d = nullptr;
+    lpcuda_memcpy_d2h_fn memcpy_d2h = nullptr;
+    lpcuda_memset_fn memset = nullptr;
+    lpcuda_synchronize_fn synchronize = nullptr;
+    lpcuda_device_name_fn device_name = nullptr;
+    lpcuda_mem_get_info_fn mem_get_info = nullptr;
 };
 
 std::mutex g_mutex;
@@ -66,7 +74,15 @@ int load_locked(const char *path) {
               resolve(handle, "lpcuda_init", &init, &why) &&
               resolve(handle, "lpcuda_device_count", &b.device_count, &why) &&
               resolve(handle, "lpcuda_masked_linear_ce_workspace_size", &b.ce_workspace_size, &why) &&
-              resolve(handle, "lpcuda_masked_linear_ce", &b.masked_linear_ce, &why);
+              resolve(handle, "lpcuda_masked_linear_ce", &b.masked_linear_ce, &why) &&
+              resolve(handle, "lpcuda_malloc", &b.malloc, &why) &&
+              resolve(handle, "lpcuda_free", &b.free, &why) &&
+              resolve(handle, "lpcuda_memcpy_h2d", &b.memcpy_h2d, &why) &&
+              resolve(handle, "lpcuda_memcpy_d2h", &b.memcpy_d2h, &why) &&
+              resolve(handle, "lpcuda_memset", &b.memset, &why) &&
+              resolve(handle, "lpcuda_synchronize", &b.synchronize, &why) &&
+              resolve(handle, "lpcuda_device_name", &b.device_name, &why) &&
+              resolve(handle, "lpcuda_mem_get_info", &b.mem_get_info, &why);
     if (ok && abi() != LPCUDA_ABI_VERSION) {
         why = "CUDA backend ABI " + std::to_string(abi()) + " != expected " + std::to_string(LPCUDA_ABI_VERSION) +
               " (liblinchpin.so and liblinchpin_cuda.so come from different builds)";
@@ -94,6 +110,11 @@ const CudaBackend *loaded_backend() {
 int not_loaded() {
     return lp::fail(LP_ERR_UNAVAILABLE, "the CUDA backend is not loaded (call lp_cuda_load first)%s%s",
                     g_failure.empty() ? "" : "; last attempt: ", g_failure.c_str());
+}
+
+// Passes a backend status through, copying the backend's message into our own error slot.
+int forward(int status, const CudaBackend *b) {
+    return status == LP_OK ? LP_OK : lp::fail(status, "%s", b->last_error());
 }
 
 }  // namespace
@@ -139,6 +160,81 @@ LP_API int lp_cuda_masked_linear_ce(const void *h, const void *W, int dtype, con
                                      workspace, workspace_bytes, stream);
     if (status != LP_OK) return lp::fail(status, "%s", b->last_error());
     return LP_OK;
+}
+
+// Device memory and device facts: argument checks here, then the backend's status and message.
+LP_API int lp_cuda_malloc(size_t bytes, void **out) {
+    lp::clear_error();
+    if (out == nullptr) return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_malloc: null output pointer");
+    *out = nullptr;
+    const CudaBackend *b = loaded_backend();
+    if (b == nullptr) return not_loaded();
+    if (bytes == 0) return LP_OK;
+    return forward(b->malloc(bytes, out), b);
+}
+
+LP_API int lp_cuda_free(void *ptr) {
+    lp::clear_error();
+    const CudaBackend *b = loaded_backend();
+    if (b == nullptr) return not_loaded();
+    if (ptr == nullptr) return LP_OK;
+    return forward(b->free(ptr), b);
+}
+
+LP_API int lp_cuda_memcpy_h2d(void *dst_device, const void *src_host, size_t bytes) {
+    lp::clear_error();
+    const CudaBackend *b = loaded_backend();
+    if (b == nullptr) return not_loaded();
+    if (bytes == 0) return LP_OK;
+    if (dst_device == nullptr || src_host == nullptr)
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_memcpy_h2d: null pointer for %zu bytes", bytes);
+    return forward(b->memcpy_h2d(dst_device, src_host, bytes), b);
+}
+
+LP_API int lp_cuda_memcpy_d2h(void *dst_host, const void *src_device, size_t bytes) {
+    lp::clear_error();
+    const CudaBackend *b = loaded_backend();
+    if (b == nullptr) return not_loaded();
+    if (bytes == 0) return LP_OK;
+    if (dst_host == nullptr || src_device == nullptr)
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_memcpy_d2h: null pointer for %zu bytes", bytes);
+    return forward(b->memcpy_d2h(dst_host, src_device, bytes), b);
+}
+
+LP_API int lp_cuda_memset(void *ptr, int byte_value, size_t bytes) {
+    lp::clear_error();
+    const CudaBackend *b = loaded_backend();
+    if (b == nullptr) return not_loaded();
+    if (bytes == 0) return LP_OK;
+    if (ptr == nullptr) return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_memset: null pointer for %zu bytes", bytes);
+    return forward(b->memset(ptr, byte_value, bytes), b);
+}
+
+LP_API int lp_cuda_synchronize(void) {
+    lp::clear_error();
+    const CudaBackend *b = loaded_backend();
+    if (b == nullptr) return not_loaded();
+    return forward(b->synchronize(), b);
+}
+
+LP_API int lp_cuda_device_name(char *buf, size_t len) {
+    lp::clear_error();
+    if (buf == nullptr || len == 0)
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_device_name: null or empty buffer");
+    buf[0] = '\0';
+    const CudaBackend *b = loaded_backend();
+    if (b == nullptr) return not_loaded();
+    return forward(b->device_name(buf, len), b);
+}
+
+LP_API int lp_cuda_mem_get_info(size_t *free_bytes, size_t *total_bytes) {
+    lp::clear_error();
+    if (free_bytes == nullptr || total_bytes == nullptr)
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_mem_get_info: null output pointer");
+    *free_bytes = *total_bytes = 0;
+    const CudaBackend *b = loaded_backend();
+    if (b == nullptr) return not_loaded();
+    return forward(b->mem_get_info(free_bytes, total_bytes), b);
 }
 
 }  // extern "C"

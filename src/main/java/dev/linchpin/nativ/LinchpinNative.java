@@ -4,6 +4,8 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacpp.SizeTPointer;
 import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Platform;
 
@@ -45,4 +47,25 @@ public final class LinchpinNative {
             @Cast("float*") Pointer lossOut, @Cast("float*") Pointer dh, @Cast("float*") Pointer dW,
             @Cast("float*") Pointer logpOut, @Cast("float*") Pointer entropyOut,
             @Cast("void*") Pointer workspace, long workspaceBytes, @Cast("void*") Pointer stream);
+
+    // Device memory and device facts (see linchpin.h). Java code uses DeviceBuffer / CudaDevice.
+
+    public static native int lp_cuda_malloc(@Cast("size_t") long bytes, @Cast("void**") PointerPointer<?> out);
+
+    public static native int lp_cuda_free(@Cast("void*") Pointer ptr);
+
+    public static native int lp_cuda_memcpy_h2d(@Cast("void*") Pointer dstDevice, @Cast("const void*") Pointer srcHost,
+                                                @Cast("size_t") long bytes);
+
+    public static native int lp_cuda_memcpy_d2h(@Cast("void*") Pointer dstHost, @Cast("const void*") Pointer srcDevice,
+                                                @Cast("size_t") long bytes);
+
+    public static native int lp_cuda_memset(@Cast("void*") Pointer ptr, int byteValue, @Cast("size_t") long bytes);
+
+    public static native int lp_cuda_synchronize();
+
+    public static native int lp_cuda_device_name(@Cast("char*") BytePointer buf, @Cast("size_t") long len);
+
+    public static native int lp_cuda_mem_get_info(@Cast("size_t*") SizeTPointer freeBytes,
+                                                  @Cast("size_t*") SizeTPointer totalBytes);
 }

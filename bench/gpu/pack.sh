@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Builds the GPU verification bundle: one self-contained folder (default ./bundle, git-ignored) that a
+# GPU host with no network and no JDK can run with `bash bundle/run.sh` (see bench/gpu/README.md).
+#
+#   bash bench/gpu/pack.sh [--no-build] [--out DIR]
+#
+#   --no-build  reuse target/linchpin-*.jar and target/test-classes (fail if absent) instead of running
+#               `mvn -DskipTests package` first; CI uses it in the verify phase, after package.
+#   --out DIR   where to build the bundle (default: <repo>/bundle). Replaced if it holds a bundle.
+#
+# Contents (the device tool carries at most 64 MiB, so every byte is chosen):
+#   jre/           jlink'd runtime: java.base, jdk.unsupported (JavaCPP), java.sql + java.xml +
+#                  java.logging (the JUnit console launcher and its XML reports); no debug, no man pages
+#   lib/           the project jar (native CPU library + JNI glue inside), javacpp jars, the OpenBLAS
+#                  preset jars (slimmed: the LAPACK JNI libraries we never load are dropped), and
+#                  junit-platform-console-standalone
+#   test-classes/  the test classes that need no libtorch (found with jdeps, transitively)
+#   test-classes.txt  the test classes run.sh runs (top-level *Test classes among them)
+#   tools/         ExtractJar.class (unpacks OpenBLAS for CMake on hosts without unzip)
+#   src/           native sources: CMakeLists.txt, cmake/, cpp/, kernels/, tests/native/, bench/native/,
+#                  bench/gpu/ (peers, summary); OpenBLAS headers and libopenblas.so.0 travel once, inside
+#                  lib/openblas-*-linux-x86_64.jar, and run.sh extracts them
+#   run.sh, MANIFEST.txt
+# Prints the size and fails if it is >= 64 MiB.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+OUT_DIR="$ROOT/bundle"
+BUILD=1
+MAX_BYTES=$((64 * 1024 * 1024))
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --no-build) BUILD=0; shift ;;
+    --out) OUT_DIR="${2:?--out needs a folder}"; shift 2 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    *) echo "pack.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+# For tests of the size check only: a smaller limit.
+if [[ -n "${LP_BUNDLE_MAX_BYTES:-}" ]]; then MAX_BYTES="$LP_BUNDLE_MAX_BYTES"; fi
+
+die() { echo "pack.sh: $*" >&2; exit 1; }
+for tool in java jlink jdeps jar javac; do
+  command -v "$tool" >/dev/null || die "needs $tool (a JDK 17) on PATH"
+done
+
+# Versions from pom.xml, so the bundle carries exactly what the build uses.
+pom_prop() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$ROOT/pom.xml" | head -1; }
+JAVACPP_VERSION="$(pom_prop javacpp.version)"
+OPENBLAS_VERSION="$(pom_prop openblas.version)"
+JUNIT_VERSION="$(pom_prop junit.version)"
+[[ -n "$JAVACPP_VERSION" && -n "$OPENBLAS_VERSION" && -n "$JUNIT_VERSION" ]] || die "cannot read versions from pom.xml"
+# JUnit Jupiter 5.x.y ships with the JUnit Platform 1.x.y.
+CONSOLE_VERSION="1.${JUNIT_VERSION#5.}"
+M2="${MAVEN_REPO:-$HOME/.m2/repository}"
+
+if [[ "$BUILD" == 1 ]]; then
+  echo "pack.sh: mvn package (tests skipped, CUDA backend off: run.sh builds it on the GPU host)"
+  (cd "$ROOT" && mvn -B -q -ntp -Dlinchpin.cuda=OFF -DskipTests package)
+fi
+JAR="$(ls "$ROOT"/target/linchpin-*.jar 2>/dev/null | grep -v -e '-sources' -e '-tests' | head -1 || true)"
+[[ -n "$JAR" && -f "$JAR" ]] || die "no target/linchpin-*.jar (run without --no-build, or mvn package first)"
+[[ -d "$ROOT/target/test-classes" ]] || die "no target/test-classes (run without --no-build, or mvn package first)"
+# A jar older than the classes would carry a stale native ABI or miss new classes (seen: the JUnit
+# launcher then drops the tests that use them without a word).
+STALE="$(find "$ROOT/target/classes" -type f -newer "$JAR" -print -quit)"
+[[ -z "$STALE" ]] || die "$JAR is older than $STALE: run mvn package (or pack.sh without --no-build)"
+
+# A Maven artifact from the local repository, fetched from Maven Central if missing.
+artifact() {  # group artifact version [classifier]
+  local g="$1" a="$2" v="$3" c="${4:-}"
+  local file="$M2/${g//.//}/$a/$v/$a-$v${c:+-$c}.jar"
+  if [[ ! -f "$file" ]]; then
+    (cd "$ROOT" && mvn -B -q -ntp org.apache.maven.plugins:maven-dependency-plugin:3.8.1:get \
+        -Dartifact="$g:$a:$v:jar${c:+:$c}" -Dtransitive=false >&2) || die "cannot fetch $g:$a:$v${c:+:$c}"
+  fi
+  [[ -f "$file" ]] || die "missing $file"
+  echo "$file"
+}
+
+# Refuse to delete a folder that is not a bundle.
+if [[ -e "$OUT_DIR" ]]; then
+  if [[ -f "$OUT_DIR/.linchpin-bundle" || -z "$(ls -A "$OUT_DIR")" ]]; then
+    rm -rf "$OUT_DIR"
+  else
+    die "$OUT_DIR exists and is not a bundle; not deleting it"
+  fi
+fi
+mkdir -p "$OUT_DIR"/{lib,test-classes,tools,src}
+touch "$OUT_DIR/.linchpin-bundle"
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+
+# ---- runtime ----
+jlink --add-modules java.base,jdk.unsupported,java.logging,java.xml,java.sql \
+      --strip-debug --no-man-pages --no-header-files --compress=2 --output "$OUT_DIR/jre"
+
+# ---- jars ----
+cp "$JAR" "$OUT_DIR/lib/linchpin.jar"
+cp "$(artifact org.bytedeco javacpp "$JAVACPP_VERSION")" "$OUT_DIR/lib/"
+cp "$(artifact org.bytedeco javacpp "$JAVACPP_VERSION" linux-x86_64)" "$OUT_DIR/lib/"
+cp "$(artifact org.bytedeco openblas "$OPENBLAS_VERSION")" "$OUT_DIR/lib/"
+cp "$(artifact org.junit.platform junit-platform-console-standalone "$CONSOLE_VERSION")" "$OUT_DIR/lib/"
+# The OpenBLAS natives: we load only openblas_nolapack; its LAPACK siblings are 48 MB unpacked.
+OB_NATIVE="$(artifact org.bytedeco openblas "$OPENBLAS_VERSION" linux-x86_64)"
+mkdir -p "$TMP/ob"
+(cd "$TMP/ob" && jar xf "$OB_NATIVE")
+rm -f "$TMP"/ob/org/bytedeco/openblas/linux-x86_64/libjniopenblas.so \
+      "$TMP"/ob/org/bytedeco/openblas/linux-x86_64/libjniopenblas_full.so
+[[ -f "$TMP/ob/org/bytedeco/openblas/linux-x86_64/libopenblas.so.0" ]] || die "no libopenblas.so.0 in $OB_NATIVE"
+[[ -f "$TMP/ob/org/bytedeco/openblas/linux-x86_64/include/cblas.h" ]] || die "no cblas.h in $OB_NATIVE"
+rm -f "$TMP/ob/META-INF/MANIFEST.MF"
+jar --create --file "$OUT_DIR/lib/$(basename "$OB_NATIVE")" -C "$TMP/ob" .
+
+# ---- test classes that need no libtorch ----
+# Edges "class -> class" of the main and test classes (jdeps). A class is dropped if it refers to
+# anything outside the bundle (libtorch, JMH, Jackson, ...) or to a dropped class, until nothing
+# changes; nested classes are separate .class files and follow the same rule.
+jdeps -verbose:class -filter:none "$ROOT/target/classes" "$ROOT/target/test-classes" 2>/dev/null \
+  | awk '$2 == "->" { print $1, $3 }' > "$TMP/edges"
+awk '
+  function external_ok(c) {
+    return c ~ /^(java|javax|jdk|sun)\./ || c ~ /^org\.junit\./ || c ~ /^org\.opentest4j\./ ||
+           c ~ /^org\.apiguardian\./ || c ~ /^org\.bytedeco\.javacpp\./ || c ~ /^org\.bytedeco\.openblas\./
+  }
+  { src[NR] = $1; dst[NR] = $2; own[$1] = 1 }
+  END {
+    for (i = 1; i <= NR; i++) if (!(dst[i] in own) && !external_ok(dst[i])) bad[src[i]] = 1
+    do {
+      changed = 0
+      for (i = 1; i <= NR; i++) if ((dst[i] in bad) && !(src[i] in bad)) { bad[src[i]] = 1; changed = 1 }
+    } while (changed)
+    for (c in own) if (!(c in bad)) print c
+  }' "$TMP/edges" | sort > "$TMP/keep"
+kept=0
+while read -r cls; do
+  rel="${cls//.//}.class"
+  if [[ -f "$ROOT/target/test-classes/$rel" ]]; then
+    mkdir -p "$OUT_DIR/test-classes/$(dirname "$rel")"
+    cp "$ROOT/target/test-classes/$rel" "$OUT_DIR/test-classes/$rel"
+    kept=$((kept + 1))
+  fi
+done < "$TMP/keep"
+# The test classes run.sh selects one by one (a class that cannot load then fails loudly, where a
+# class-path scan would skip it silently): top-level classes named *Test.
+grep -E '(^|\.)[A-Za-z0-9_]*Test$' "$TMP/keep" | while read -r cls; do
+  [[ -f "$OUT_DIR/test-classes/${cls//.//}.class" ]] && echo "$cls"
+done > "$OUT_DIR/test-classes.txt"
+[[ "$kept" -gt 0 ]] || die "no test class without libtorch found (jdeps output empty?)"
+grep -q '^dev\.linchpin\.gpu\.MaskedCeCudaRawTest$' "$TMP/keep" \
+  || die "dev.linchpin.gpu.MaskedCeCudaRawTest was dropped: it must not depend on libtorch"
+
+# ---- tools ----
+javac --release 17 -d "$OUT_DIR/tools" "$ROOT"/bench/gpu/tools/*.java
+
+# ---- native sources and scripts ----
+cp "$ROOT/CMakeLists.txt" "$OUT_DIR/src/"
+for d in cmake cpp kernels tests/native bench/native bench/gpu; do
+  mkdir -p "$OUT_DIR/src/$d"
+  cp -r "$ROOT/$d/." "$OUT_DIR/src/$d/"
+done
+find "$OUT_DIR/src" \( -name '__pycache__' -o -name '*.pyc' \) -prune -exec rm -rf {} +
+cp "$ROOT/bench/gpu/run.sh" "$OUT_DIR/run.sh"
+
+{
+  echo "Linchpin GPU bundle"
+  echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -n)"
+  echo "commit: $(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ' (+ uncommitted changes)')"
+  echo "java: $("$OUT_DIR/jre/bin/java" -version 2>&1 | head -1)"
+  echo "javacpp $JAVACPP_VERSION, openblas $OPENBLAS_VERSION, junit console $CONSOLE_VERSION"
+  echo "test classes: $kept"
+  echo "run on the GPU host: bash bundle/run.sh   (results in \$OUT, else ./gpu-results)"
+} > "$OUT_DIR/MANIFEST.txt"
+
+BYTES="$(du -sb "$OUT_DIR" | cut -f1)"
+MIB="$(awk -v b="$BYTES" 'BEGIN { printf "%.1f", b / 1048576 }')"
+echo "pack.sh: bundle $OUT_DIR: $MIB MiB ($BYTES bytes), $kept test classes"
+du -sh "$OUT_DIR"/* | sed 's/^/  /'
+if [[ "$BYTES" -ge "$MAX_BYTES" ]]; then
+  die "bundle is $BYTES bytes, over the limit of $MAX_BYTES (64 MiB: what the GPU host takes per command)"
+fi
