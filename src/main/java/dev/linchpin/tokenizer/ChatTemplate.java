@@ -22,8 +22,8 @@ import jinjava.javax.el.CompositeELResolver;
  *
  * <p>What transformers provides, and how it is emulated here:
  * <ul>
- *   <li>environment {@code trim_blocks=True, lstrip_blocks=True}, no trailing newline kept: same jinjava
- *       settings; {@code {{- -}}} / {@code {%- -%}} trimming and Python operator precedence through
+ *   <li>environment {@code trim_blocks=True, lstrip_blocks=True}: same jinjava settings; one trailing
+ *       newline of the source is dropped as Jinja2 does; {@code {{- -}}} / {@code {%- -%}} trimming and Python operator precedence through
  *       jinjava's legacy overrides;
  *   <li>variables {@code messages}, {@code add_generation_prompt}, the special tokens ({@code bos_token},
  *       {@code eos_token}, {@code pad_token}, {@code unk_token}; absent ones are undefined) and the
@@ -38,7 +38,7 @@ import jinjava.javax.el.CompositeELResolver;
  *       {@code x[::-1]} and {@code namespace} keyword values with operators are rewritten first
  *       ({@link TemplatePreprocessor}).
  * </ul>
- * Known gaps: slices with steps other than {@code [::-1]} or on non-name expressions; the
+ * Known gaps: indexing a string ({@code s[0]} renders nothing); slices with steps other than {@code [::-1]} or on non-name expressions; the
  * {@code {% generation %}} tag (assistant-token masks); Python dict methods ({@code items()} works
  * through jinjava, {@code get} with a default does not by name); Jinja2's sandbox rules.
  */
@@ -55,7 +55,7 @@ public final class ChatTemplate {
     public ChatTemplate(String source, String sourceName) {
         this.source = Objects.requireNonNull(source, "source");
         this.sourceName = Objects.requireNonNull(sourceName, "sourceName");
-        this.rewritten = TemplatePreprocessor.rewrite(source);
+        this.rewritten = TemplatePreprocessor.rewrite(withoutTrailingNewline(source));
         this.jinjava = newJinjava();
     }
 
@@ -115,6 +115,17 @@ public final class ChatTemplate {
         return result.getOutput();
     }
 
+    /** Jinja2's {@code keep_trailing_newline=False}: the lexer removes a single trailing newline of the source. */
+    static String withoutTrailingNewline(String source) {
+        if (source.endsWith("\r\n")) {
+            return source.substring(0, source.length() - 2);
+        }
+        if (source.endsWith("\n") || source.endsWith("\r")) {
+            return source.substring(0, source.length() - 1);
+        }
+        return source;
+    }
+
     private ChatTemplateException failure(String detail, Throwable cause) {
         return new ChatTemplateException("chat template from " + sourceName + " " + detail, false, cause);
     }
@@ -131,7 +142,9 @@ public final class ChatTemplate {
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
                 .withLstripBlocks(true)
-                .withKeepTrailingNewline(false)
+                // Jinja2 drops one trailing newline of the *source* (withoutTrailingNewline); jinjava's
+                // option would strip it from the *output*, eating the "\n" of "<|im_start|>assistant\n".
+                .withKeepTrailingNewline(true)
                 .withElResolver(resolver)
                 .withLegacyOverrides(python)
                 .withMaxOutputSize(64L << 20) // a hostile template cannot fill the heap
