@@ -87,9 +87,14 @@ public final class SafetensorsWriter {
 
     /** Writes a string (e.g. a JSON document) atomically, with the same temp-file + rename discipline. */
     public static void writeTextAtomically(Path file, String text) throws IOException {
+        writeBytesAtomically(file, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Writes bytes atomically (temporary sibling, then rename). */
+    public static void writeBytesAtomically(Path file, byte[] bytes) throws IOException {
         Path tmp = temporarySibling(file);
         try {
-            Files.write(tmp, text.getBytes(StandardCharsets.UTF_8), StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+            Files.write(tmp, bytes, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
             moveIntoPlace(tmp, file);
         } finally {
             Files.deleteIfExists(tmp);
