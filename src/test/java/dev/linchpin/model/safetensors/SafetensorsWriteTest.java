@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The writer's layout follows the format (checked byte by byte) and everything written reads back bit-identical. */
-class SafetensorsWriteTest {
+public class SafetensorsWriteTest {
     @TempDir Path dir;
 
     private static Map<String, Tensor> sampleTensors() {
@@ -110,13 +110,13 @@ class SafetensorsWriteTest {
         }
     }
 
-    static void assertBitIdentical(String name, Tensor expected, Tensor actual) {
+    public static void assertBitIdentical(String name, Tensor expected, Tensor actual) {
         assertEquals(expected.scalar_type().intern(), actual.scalar_type().intern(), name);
         assertArrayEquals(expected.sizes().vec().get(), actual.sizes().vec().get(), name);
         assertArrayEquals(bytesOf(expected), bytesOf(actual), name + " bytes");
     }
 
-    static byte[] bytesOf(Tensor t) {
+    public static byte[] bytesOf(Tensor t) {
         Tensor c = t.contiguous();
         byte[] out = new byte[(int) c.nbytes()];
         if (out.length > 0) new org.bytedeco.javacpp.BytePointer(c.data_ptr()).get(out);
