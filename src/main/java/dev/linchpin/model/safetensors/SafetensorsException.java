@@ -1,0 +1,28 @@
+package dev.linchpin.model.safetensors;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A safetensors file (or sharded checkpoint index) is malformed, truncated or hostile. The message
+ * always names the file and, where one is involved, the tensor.
+ */
+public class SafetensorsException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    public SafetensorsException(String message) {
+        super(message);
+    }
+
+    public SafetensorsException(String message, Throwable cause) {
+        super(message, cause);
+    }
+
+    static SafetensorsException of(Path file, String what) {
+        return new SafetensorsException(file + ": " + what);
+    }
+
+    static SafetensorsException of(Path file, String tensor, String what) {
+        return new SafetensorsException(file + ": tensor '" + tensor + "': " + what);
+    }
+}
