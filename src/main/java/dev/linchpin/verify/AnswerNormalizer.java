@@ -53,6 +53,8 @@ public final class AnswerNormalizer {
     /** Normalises {@code answer} (null is treated as empty). */
     public static NormalizedAnswer normalize(String answer) {
         String s = Objects.toString(answer, "").strip();
+        // recorded first: the unit and \text{} steps below may remove "percent"
+        boolean percent = s.contains("%") || PERCENT_WORD.matcher(s).find();
         s = s.replace("\n", "").replace('\u2212', '-');
         s = stripTrailing(s, '.');
         s = s.replace("\\!", "");
@@ -73,7 +75,6 @@ public final class AnswerNormalizer {
             s = withoutUnit;
         }
 
-        boolean percent = s.contains("%") || PERCENT_WORD.matcher(s).find();
         for (int pass = 0; pass < 2; pass++) {
             String stripped = UNITS.matcher(s).replaceAll("$1").strip();
             if (!stripped.isEmpty()) {

@@ -94,6 +94,7 @@ class VerifierTableTest {
         row("\\boxed{150\\%}", "1.5", true, BOXED, PERCENT);
         row("\\boxed{10\\%}", "10", true, BOXED, EXACT_STRING);
         row("\\boxed{25 percent}", "0.25", true, BOXED, PERCENT);
+        row("\\boxed{50\\text{ percent}}", "0.5", true, BOXED, PERCENT);
         row("\\boxed{5\\text{ cm}}", "5", true, BOXED, EXACT_STRING);
         row("\\boxed{5 \\text{ inches}}", "5", true, BOXED, EXACT_STRING);
         row("\\boxed{12 \\mbox{ cm}^2}", "12", false, BOXED, NO); // mbox goes, the "^2" stays
