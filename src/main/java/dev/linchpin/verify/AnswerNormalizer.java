@@ -43,8 +43,10 @@ public final class AnswerNormalizer {
     private static final Pattern TEXT = Pattern.compile("\\\\(?:text|textbf|mathrm)\\{(.*?)\\}");
     private static final Pattern MBOX = Pattern.compile("\\\\mbox\\{.*?\\}");
     private static final Pattern THOUSANDS = Pattern.compile("(?<=\\d),(?=\\d{3}(?:\\D|$))");
-    private static final Pattern TRAILING_ZEROS_MID = Pattern.compile("(\\d+)\\.0*([^\\d])");
-    private static final Pattern TRAILING_ZEROS_END = Pattern.compile("(\\d+)\\.0*$");
+    // Anchored at the start of a digit run and possessive: the plain "(\\d+)\\.0*" retries from every
+    // digit of a long run and is quadratic (a 100k-digit answer took minutes). Same matches otherwise.
+    private static final Pattern TRAILING_ZEROS_MID = Pattern.compile("(?<!\\d)(\\d++)\\.0*([^\\d])");
+    private static final Pattern TRAILING_ZEROS_END = Pattern.compile("(?<!\\d)(\\d++)\\.0*$");
     private static final Pattern NUMBER_THEN_WORDS = Pattern.compile("^(-?[\\d.]+)\\s+[A-Za-z][A-Za-z ]*$");
     private static final Pattern SQRT = Pattern.compile("\\\\sqrt(\\w+)");
     private static final Pattern INT_SLASH_INT = Pattern.compile("^(-?\\d+)/(\\d+)$");
