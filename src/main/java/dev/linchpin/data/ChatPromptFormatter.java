@@ -1,5 +1,6 @@
 package dev.linchpin.data;
 
+import dev.linchpin.tokenizer.ChatMessage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;

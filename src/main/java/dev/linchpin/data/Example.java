@@ -1,5 +1,6 @@
 package dev.linchpin.data;
 
+import dev.linchpin.tokenizer.ChatMessage;
 import java.nio.file.Path;
 import java.util.List;
 

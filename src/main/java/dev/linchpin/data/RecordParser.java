@@ -1,5 +1,6 @@
 package dev.linchpin.data;
 
+import dev.linchpin.tokenizer.ChatMessage;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.linchpin.verify.AnswerExtractor;
 import java.nio.file.Path;

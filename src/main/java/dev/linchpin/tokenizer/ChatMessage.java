@@ -6,7 +6,8 @@ import java.util.Objects;
 
 /**
  * One chat turn as chat templates see it: {@code message.role}, {@code message.content}, plus any extra
- * fields a template reads (Qwen3 reads {@code reasoning_content} and {@code tool_calls}).
+ * fields a template reads (Qwen3 reads {@code reasoning_content} and {@code tool_calls}). Also the
+ * message type of the data readers ({@code messages} JSONL) and of {@code ChatPromptFormatter}.
  *
  * @param role    "system", "user", "assistant", "tool", ...
  * @param content the text of the turn
@@ -14,8 +15,10 @@ import java.util.Objects;
  */
 public record ChatMessage(String role, String content, Map<String, Object> extra) {
     public ChatMessage {
-        Objects.requireNonNull(role, "role");
-        Objects.requireNonNull(content, "content");
+        if (role == null || role.isBlank()) {
+            throw new IllegalArgumentException("chat message role must be non-blank");
+        }
+        Objects.requireNonNull(content, "chat message content");
         extra = extra == null ? Map.of() : Map.copyOf(extra);
         if (extra.containsKey("role") || extra.containsKey("content")) {
             throw new IllegalArgumentException("extra fields may not redefine role or content");

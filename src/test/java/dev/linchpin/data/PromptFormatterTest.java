@@ -1,5 +1,6 @@
 package dev.linchpin.data;
 
+import dev.linchpin.tokenizer.ChatMessage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
