@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define LP_ABI_VERSION 1
+#define LP_ABI_VERSION 2
 
 #if defined(__GNUC__)
 #define LP_API __attribute__((visibility("default")))
@@ -147,6 +147,28 @@ LP_API int lp_cuda_device_name(char *buf, size_t len);
 
 /* cudaMemGetInfo of the current device. */
 LP_API int lp_cuda_mem_get_info(size_t *free_bytes, size_t *total_bytes);
+
+/* ---------------------------------------------------------------------------------------------
+ * Staircase attention (CPU twin), the attention of branch rollouts (ARCHITECTURE.md decision 6).
+ *
+ * One trajectory's shared keys/values K_s, V_s [T, Hkv, d] and n branches. Branch i has a branch
+ * point b_i in [0, T] and a suffix of s_i = off[i+1] - off[i] >= 1 query rows with their own keys and
+ * values. Query row j of branch i (global row r = off[i] + j) attends to
+ *     shared positions [0, b_i)   plus   its branch's suffix rows off[i] .. off[i] + j (causal),
+ * with softmax(scale · q·k) over exactly that set, grouped-query style (query head h reads KV head
+ * h / (H / Hkv)). The shared part is computed in one pass over K_s/V_s for all branches (each KV tile
+ * is read once and serves every branch whose b_i reaches it), the suffix part per branch, and the two
+ * partial softmaxes are merged by log-sum-exp.
+ *   q        [S, H, d]   S = off[n], rows grouped by branch
+ *   k_shared, v_shared [T, Hkv, d]  (may be NULL when T == 0)
+ *   k_suffix, v_suffix [S, Hkv, d]
+ *   branch_points [n], suffix_offsets [n + 1] (off[0] = 0, strictly increasing)
+ *   out      [S, H, d]   overwritten
+ * --------------------------------------------------------------------------------------------- */
+LP_API int lp_cpu_staircase_attention(const float *q, const float *k_shared, const float *v_shared, int64_t T,
+                                      const float *k_suffix, const float *v_suffix,
+                                      const int64_t *branch_points, const int64_t *suffix_offsets, int64_t n_branches,
+                                      int64_t H, int64_t Hkv, int64_t d, float scale, float *out, int num_threads);
 
 #ifdef __cplusplus
 }
