@@ -232,6 +232,28 @@ class RolloutEngineTest {
         }
     }
 
+    @Test
+    void loadsAHuggingFaceDirectoryWithTheSameLogits(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        ModelConfig c = EngineTesting.tinyConfigs().get("llama3-rope-biases");
+        try (PointerScope scope = new PointerScope()) {
+            CausalLM model = EngineTesting.randomModel(c);
+            model.save(dir, null);
+            long[] tokens = {5, 9, 2, 77, 31, 64, 1};
+            double[][] expected = EngineTesting.javaLogits(model, tokens);
+            try (RolloutEngine engine = RolloutEngine.fromHuggingFace(dir, BUDGET, 1)) {
+                float[] actual = engine.logits(tokens);
+                for (int t = 0; t < tokens.length; t++) {
+                    for (int v = 0; v < c.vocabSize(); v++) {
+                        assertEquals(expected[t][v], actual[t * c.vocabSize() + v], 1e-4 * (1 + Math.abs(expected[t][v])));
+                    }
+                }
+            }
+            java.nio.file.Files.delete(dir.resolve("model.safetensors"));
+            var e = assertThrows(java.io.IOException.class, () -> RolloutEngine.fromHuggingFace(dir, BUDGET, 1));
+            assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
+        }
+    }
+
     private static double[] softmax(double[] z) {
         double m = Double.NEGATIVE_INFINITY, s = 0;
         for (double v : z) m = Math.max(m, v);
