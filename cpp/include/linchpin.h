@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define LP_ABI_VERSION 1
+#define LP_ABI_VERSION 2
 
 #if defined(__GNUC__)
 #define LP_API __attribute__((visibility("default")))
@@ -147,6 +147,127 @@ LP_API int lp_cuda_device_name(char *buf, size_t len);
 
 /* cudaMemGetInfo of the current device. */
 LP_API int lp_cuda_mem_get_info(size_t *free_bytes, size_t *total_bytes);
+
+/* ---------------------------------------------------------------------------------------------
+ * Staircase attention (CPU twin), the attention of branch rollouts (ARCHITECTURE.md decision 6).
+ *
+ * One trajectory's shared keys/values K_s, V_s [T, Hkv, d] and n branches. Branch i has a branch
+ * point b_i in [0, T] and a suffix of s_i = off[i+1] - off[i] >= 1 query rows with their own keys and
+ * values. Query row j of branch i (global row r = off[i] + j) attends to
+ *     shared positions [0, b_i)   plus   its branch's suffix rows off[i] .. off[i] + j (causal),
+ * with softmax(scale · q·k) over exactly that set, grouped-query style (query head h reads KV head
+ * h / (H / Hkv)). The shared part is computed in one pass over K_s/V_s for all branches (each KV tile
+ * is read once and serves every branch whose b_i reaches it), the suffix part per branch, and the two
+ * partial softmaxes are merged by log-sum-exp.
+ *   q        [S, H, d]   S = off[n], rows grouped by branch
+ *   k_shared, v_shared [T, Hkv, d]  (may be NULL when T == 0)
+ *   k_suffix, v_suffix [S, Hkv, d]
+ *   branch_points [n], suffix_offsets [n + 1] (off[0] = 0, strictly increasing)
+ *   out      [S, H, d]   overwritten
+ * --------------------------------------------------------------------------------------------- */
+LP_API int lp_cpu_staircase_attention(const float *q, const float *k_shared, const float *v_shared, int64_t T,
+                                      const float *k_suffix, const float *v_suffix,
+                                      const int64_t *branch_points, const int64_t *suffix_offsets, int64_t n_branches,
+                                      int64_t H, int64_t Hkv, int64_t d, float scale, float *out, int num_threads);
+
+/* ---------------------------------------------------------------------------------------------
+ * Rollout engine (issue 6). An engine holds one model's weights (fp32 host copies on the CPU
+ * backend), prefilled trajectories with their KV caches, and runs branch rollouts with staircase
+ * attention and continuous batching. An engine is not thread-safe: one caller at a time.
+ *
+ * Numerics follow dev.linchpin.model.CausalLM (Llama, Qwen2, Qwen3, OLMo-2): RMSNorm, RoPE with the
+ * caller-supplied inverse-frequency table (so Llama-3 scaling is computed once, in Java), QK-norm,
+ * SwiGLU, tied or untied LM head.
+ * --------------------------------------------------------------------------------------------- */
+typedef struct lp_engine lp_engine;
+
+/* Families (same order as dev.linchpin.model.ModelFamily). */
+#define LP_FAMILY_LLAMA 0
+#define LP_FAMILY_QWEN2 1
+#define LP_FAMILY_QWEN3 2
+#define LP_FAMILY_OLMO2 3
+
+/* Flags for lp_engine_create. */
+#define LP_ENGINE_TIED_EMBEDDINGS 1  /* lm_head is model.embed_tokens.weight */
+#define LP_ENGINE_QKV_BIAS 2         /* q/k/v projections have biases */
+#define LP_ENGINE_O_BIAS 4           /* o_proj has a bias */
+#define LP_ENGINE_MLP_BIAS 8         /* gate/up/down have biases (Llama mlp_bias) */
+
+/*
+ * Creates an engine with no weights. inv_freq [head_dim / 2] is RoPE's inverse-frequency table.
+ * kv_budget_bytes bounds the KV memory of trajectories and branch slots together; a request that
+ * does not fit fails with LP_ERR_OUT_OF_MEMORY and a message starting "KV budget".
+ * num_threads <= 0: hardware concurrency.
+ */
+LP_API int lp_engine_create(int family, int64_t vocab, int64_t hidden, int64_t intermediate, int64_t layers,
+                            int64_t heads, int64_t kv_heads, int64_t head_dim, double rms_eps, int flags,
+                            const float *inv_freq, int64_t kv_budget_bytes, int num_threads, lp_engine **out);
+
+/* Frees the engine and everything it holds. NULL is a no-op. */
+LP_API void lp_engine_destroy(lp_engine *engine);
+
+/* Copies one fp32 weight, named as in Hugging Face checkpoints; the name must be one the family
+ * expects and the shape must match. */
+LP_API int lp_engine_set_weight(lp_engine *engine, const char *name, const float *data, const int64_t *shape,
+                                int64_t ndim);
+
+/* Checks that every expected weight was set; required before prefill. */
+LP_API int lp_engine_finalize(lp_engine *engine);
+
+/* KV bytes one position takes (all layers, keys and values), and the bytes held now. */
+LP_API int64_t lp_engine_kv_bytes_per_position(const lp_engine *engine);
+LP_API int64_t lp_engine_kv_bytes_in_use(const lp_engine *engine);
+
+/*
+ * Prefills n trajectories (tokens concatenated, lengths[i] >= 1) and keeps their KV caches.
+ *   out_ids [n]: trajectory handles for rollouts and lp_engine_release.
+ *   top_n >= 0: for every position t of every trajectory (rows in concatenation order), the top_n
+ *   most probable next tokens (the distribution of token t+1 given tokens 0..t), most probable
+ *   first, ties to the lowest id, into topk_ids / topk_probs [N, top_n] (N = Σ lengths).
+ *   logits_out [N, V]: NULL, or receives every position's logits (for parity tests).
+ */
+LP_API int lp_engine_prefill(lp_engine *engine, const int64_t *tokens, const int64_t *lengths, int64_t n,
+                             int64_t top_n, int64_t *out_ids, int64_t *topk_ids, float *topk_probs,
+                             float *logits_out);
+
+/* Drops a trajectory's KV cache (its handle becomes invalid). */
+LP_API int lp_engine_release(lp_engine *engine, int64_t trajectory_id);
+
+/*
+ * Starts a rollout run over n branches. Branch i continues trajectory traj_ids[i] from the prefix
+ * (tokens [0, branch_points[i]) of that trajectory, forced_tokens[i]) and generates up to max_new
+ * tokens: greedy (arg-max, ties to the lowest id) when temperature <= 0, else sampled from
+ * softmax(logits / temperature) cut to top_p, with a uniform drawn from a counter-based RNG keyed by
+ * (seed, request_ids[i], step), so a branch's output does not depend on batching or order.
+ * A branch stops after a token in eos_ids, after max_new tokens, or when its generated tokens end
+ * with one of the stop sequences (stop_tokens concatenated, stop_offsets [n_stop + 1]).
+ * At most max_batch branches decode at once (fewer if the KV budget allows fewer); a finished
+ * branch frees its slot at once and the next queued branch takes it (continuous batching).
+ * One run at a time per engine; the run holds its inputs by copy.
+ */
+LP_API int lp_engine_rollout_begin(lp_engine *engine, const int64_t *traj_ids, const int64_t *branch_points,
+                                   const int64_t *forced_tokens, const int64_t *request_ids, int64_t n,
+                                   int64_t max_new, const int64_t *eos_ids, int64_t n_eos,
+                                   const int64_t *stop_tokens, const int64_t *stop_offsets, int64_t n_stop,
+                                   double temperature, double top_p, uint64_t seed, int64_t max_batch);
+
+/*
+ * Decodes until at least one branch finishes (or none is left). Writes the indices (into the
+ * begin arrays) of branches finished by this call into finished [capacity >= n of begin], their
+ * count into *n_finished, and 1 into *done when every branch has finished.
+ */
+LP_API int lp_engine_rollout_step(lp_engine *engine, int64_t *finished, int64_t *n_finished, int *done);
+
+/*
+ * The output of finished branch i: generated tokens (not the forced one) into tokens [capacity],
+ * their count into *length, Σ log p(token) and the mean entropy of the model's next-token
+ * distributions (both at temperature 1, over the generated steps; 0 when none).
+ */
+LP_API int lp_engine_rollout_result(lp_engine *engine, int64_t i, int64_t *tokens, int64_t capacity,
+                                    int64_t *length, double *sum_logprob, double *mean_entropy);
+
+/* Ends the run and frees its slots (also discards unfinished branches). */
+LP_API int lp_engine_rollout_end(lp_engine *engine);
 
 #ifdef __cplusplus
 }

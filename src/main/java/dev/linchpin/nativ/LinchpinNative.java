@@ -1,6 +1,8 @@
 package dev.linchpin.nativ;
 
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -68,4 +70,51 @@ public final class LinchpinNative {
 
     public static native int lp_cuda_mem_get_info(@Cast("size_t*") SizeTPointer freeBytes,
                                                   @Cast("size_t*") SizeTPointer totalBytes);
+    // Staircase attention CPU twin and the rollout engine (see linchpin.h). Java code uses
+    // dev.linchpin.engine.RolloutEngine.
+
+    public static native int lp_cpu_staircase_attention(
+            @Cast("const float*") FloatPointer q, @Cast("const float*") FloatPointer kShared,
+            @Cast("const float*") FloatPointer vShared, long T,
+            @Cast("const float*") FloatPointer kSuffix, @Cast("const float*") FloatPointer vSuffix,
+            @Cast("const int64_t*") LongPointer branchPoints, @Cast("const int64_t*") LongPointer suffixOffsets,
+            long nBranches, long H, long Hkv, long d, float scale, FloatPointer out, int numThreads);
+
+    public static native int lp_engine_create(int family, long vocab, long hidden, long intermediate, long layers,
+            long heads, long kvHeads, long headDim, double rmsEps, int flags,
+            @Cast("const float*") FloatPointer invFreq, long kvBudgetBytes, int numThreads,
+            @Cast("lp_engine**") PointerPointer<?> out);
+
+    public static native void lp_engine_destroy(@Cast("lp_engine*") Pointer engine);
+
+    public static native int lp_engine_set_weight(@Cast("lp_engine*") Pointer engine, @Cast("const char*") BytePointer name,
+            @Cast("const float*") FloatPointer data, @Cast("const int64_t*") LongPointer shape, long ndim);
+
+    public static native int lp_engine_finalize(@Cast("lp_engine*") Pointer engine);
+
+    public static native @Cast("int64_t") long lp_engine_kv_bytes_per_position(@Cast("const lp_engine*") Pointer engine);
+
+    public static native @Cast("int64_t") long lp_engine_kv_bytes_in_use(@Cast("const lp_engine*") Pointer engine);
+
+    public static native int lp_engine_prefill(@Cast("lp_engine*") Pointer engine, @Cast("const int64_t*") LongPointer tokens,
+            @Cast("const int64_t*") LongPointer lengths, long n, long topN, @Cast("int64_t*") LongPointer outIds,
+            @Cast("int64_t*") LongPointer topkIds, FloatPointer topkProbs, FloatPointer logitsOut);
+
+    public static native int lp_engine_release(@Cast("lp_engine*") Pointer engine, long trajectoryId);
+
+    public static native int lp_engine_rollout_begin(@Cast("lp_engine*") Pointer engine,
+            @Cast("const int64_t*") LongPointer trajIds, @Cast("const int64_t*") LongPointer branchPoints,
+            @Cast("const int64_t*") LongPointer forcedTokens, @Cast("const int64_t*") LongPointer requestIds, long n,
+            long maxNew, @Cast("const int64_t*") LongPointer eosIds, long nEos,
+            @Cast("const int64_t*") LongPointer stopTokens, @Cast("const int64_t*") LongPointer stopOffsets, long nStop,
+            double temperature, double topP, @Cast("uint64_t") long seed, long maxBatch);
+
+    public static native int lp_engine_rollout_step(@Cast("lp_engine*") Pointer engine, @Cast("int64_t*") LongPointer finished,
+            @Cast("int64_t*") LongPointer nFinished, IntPointer done);
+
+    public static native int lp_engine_rollout_result(@Cast("lp_engine*") Pointer engine, long i,
+            @Cast("int64_t*") LongPointer tokens, long capacity, @Cast("int64_t*") LongPointer length,
+            DoublePointer sumLogprob, DoublePointer meanEntropy);
+
+    public static native int lp_engine_rollout_end(@Cast("lp_engine*") Pointer engine);
 }

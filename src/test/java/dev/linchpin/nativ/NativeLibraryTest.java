@@ -14,7 +14,7 @@ class NativeLibraryTest {
     void cpuLibraryLoadsAndMatchesTheJavaAbi() {
         assertTrue(NativeLibrary.isAvailable(), () -> "native library unavailable: " + NativeLibrary.unavailabilityCause());
         assertNull(NativeLibrary.unavailabilityCause());
-        assertEquals(1, LinchpinNative.lp_abi_version());
+        assertEquals(NativeLibrary.EXPECTED_ABI, LinchpinNative.lp_abi_version());
     }
 
     @Test

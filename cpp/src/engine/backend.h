@@ -1,0 +1,50 @@
+// The compute backend of the rollout engine. The engine (engine.cpp: trajectories, branch
+// scheduling, continuous batching, token choice) talks to the model only through this interface, so
+// a CUDA backend (cuBLAS GEMMs, device KV stores, the staircase kernel in kernels/, CUDA graphs for
+// the decode step) slots in next to CpuBackend without touching the scheduler.
+#ifndef LP_ENGINE_BACKEND_H
+#define LP_ENGINE_BACKEND_H
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "engine/model.h"
+
+namespace lp::engine {
+
+// Keys and values for `capacity` positions of every layer, in the backend's memory.
+class KvStore {
+public:
+    virtual ~KvStore() = default;
+    virtual int64_t capacity() const = 0;
+};
+
+// One token to run: its id and position, where its key/value go, and what it attends to:
+// positions [0, prefix) of `shared` plus positions [0, n_suffix) of `suffix` (which, for a branch,
+// is its own slot and includes the row's own key at dest_index = n_suffix - 1).
+struct Row {
+    int64_t token, position;
+    KvStore *dest;
+    int64_t dest_index;
+    const KvStore *shared;
+    int64_t prefix;
+    const KvStore *suffix;
+    int64_t n_suffix;
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual std::unique_ptr<KvStore> allocate_kv(int64_t capacity) = 0;
+    // Runs `rows` through the model and writes their logits [rows.size(), vocab] to host memory.
+    // Rows sharing a `shared` store are attended in one staircase pass over it.
+    virtual void forward(const std::vector<Row> &rows, float *logits) = 0;
+};
+
+// The CPU backend: fp32 weights in host memory, OpenBLAS GEMMs, the staircase CPU twin.
+std::unique_ptr<Backend> make_cpu_backend(const ModelSpec &spec, const Weights &weights, int threads);
+
+}  // namespace lp::engine
+
+#endif

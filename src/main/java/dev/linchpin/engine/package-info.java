@@ -1,0 +1,7 @@
+/**
+ * Java face of the native rollout engine (ARCHITECTURE.md decisions 1, 2, 6): prefill trajectories
+ * once, read each position's top alternatives, run branch rollouts that share a trajectory's KV cache
+ * through staircase attention, and batched generation, with continuous batching under a KV budget.
+ * Entry point: {@link dev.linchpin.engine.RolloutEngine}.
+ */
+package dev.linchpin.engine;
