@@ -1,0 +1,75 @@
+package dev.linchpin.cli;
+
+import dev.linchpin.data.DatasetException;
+import dev.linchpin.mine.MasksFileException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code linchpin} command line. Subcommands: {@code mine} (critical-token masks) and {@code show}
+ * (one mined example in the terminal); {@code train}, {@code eval} and {@code demo} are added to the
+ * {@code subcommands} of the annotation as they land. Every subcommand that takes {@code --config run.yaml} gets its
+ * option defaults from that file, command-line options overriding them ({@link YamlDefaults}).
+ *
+ * <p>Exit codes: 0 success, 1 a user-facing error (bad input file, bad option value: one line naming
+ * the file and line where there is one), 2 a usage error, 3 an internal error (stack trace).
+ */
+@Command(name = "linchpin", mixinStandardHelpOptions = true, version = "linchpin 0.1.0",
+        description = "Critical-token fine-tuning engine.",
+        subcommands = {MineCommand.class, ShowCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Entry point: runs and exits with {@link #run}'s status. */
+    public static void main(String[] args) {
+        int status = run(args, System.out, System.err);
+        System.out.flush();
+        System.exit(status);
+    }
+
+    /** Runs the command line with the given streams; returns the exit status (for tests and embedding). */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true));
+        cl.setErr(new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true));
+        cl.setExecutionExceptionHandler((ex, line, parse) -> {
+            if (isUserError(ex)) {
+                line.getErr().println("linchpin " + line.getCommandName() + ": error: " + message(ex));
+                return 1;
+            }
+            ex.printStackTrace(line.getErr());
+            return 3;
+        });
+        try {
+            YamlDefaults defaults = YamlDefaults.fromArgs(args);
+            if (defaults != null) cl.setDefaultValueProvider(defaults);
+        } catch (IllegalArgumentException e) {
+            err.println("linchpin: error: " + e.getMessage());
+            return 1;
+        }
+        return cl.execute(args);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    static boolean isUserError(Throwable ex) {
+        return ex instanceof DatasetException || ex instanceof MasksFileException || ex instanceof IOException
+                || ex instanceof UncheckedIOException || ex instanceof IllegalArgumentException
+                || ex instanceof dev.linchpin.tokenizer.TokenizerFileException
+                || ex instanceof dev.linchpin.engine.KvBudgetExceededException;
+    }
+
+    private static String message(Throwable ex) {
+        String m = ex.getMessage();
+        return m == null ? ex.toString() : m;
+    }
+}

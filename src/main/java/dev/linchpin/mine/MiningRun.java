@@ -1,0 +1,165 @@
+package dev.linchpin.mine;
+
+import dev.linchpin.data.DatasetException;
+import dev.linchpin.data.DatasetFormat;
+import dev.linchpin.data.DatasetReader;
+import dev.linchpin.data.Example;
+import dev.linchpin.engine.RolloutEngine;
+import dev.linchpin.tokenizer.Tokenizer;
+import dev.linchpin.verify.Verifier;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A whole mining job: data file → masks file, resumable, optionally one shard of the data.
+ *
+ * <p>Order of work: (1) the whole data file is read once and checked (bad lines, missing gold answers
+ * and duplicate ids fail here, naming file and line, before any model is loaded); (2) the masks file is
+ * opened for appending, dropping a truncated last line, and its finished ids are skipped; (3) the
+ * remaining examples of the shard are mined batch by batch in data order, each batch appended and
+ * forced to disk before the next starts, and the summary rewritten.
+ */
+public final class MiningRun {
+    private MiningRun() {}
+
+    /**
+     * Everything a run needs.
+     *
+     * @param model          Hugging Face model directory (config.json, safetensors, tokenizer files)
+     * @param data           JSONL data set
+     * @param out            masks file (JSONL); the summary goes to {@code <out>.summary.json}
+     * @param format         data format (AUTO detects it)
+     * @param promptStyle    how prompts are written
+     * @param promptTemplate the base template or chat user template (null: default)
+     * @param systemPrompt   chat system prompt (null: none)
+     * @param shard          which part of the data this run mines
+     * @param options        the mining options
+     * @param kvBudgetBytes  the engine's KV-cache budget
+     * @param threads        engine threads (<= 0: all cores)
+     * @param terminal       draw a progress bar (else plain log lines)
+     */
+    public record Settings(Path model, Path data, Path out, DatasetFormat format, PromptEncoder.Style promptStyle,
+            String promptTemplate, String systemPrompt, Shard shard, MiningOptions options, long kvBudgetBytes,
+            int threads, boolean terminal) {
+        public Settings {
+            Objects.requireNonNull(model, "model");
+            Objects.requireNonNull(data, "data");
+            Objects.requireNonNull(out, "out");
+            Objects.requireNonNull(format, "format");
+            Objects.requireNonNull(promptStyle, "promptStyle");
+            Objects.requireNonNull(shard, "shard");
+            Objects.requireNonNull(options, "options");
+        }
+    }
+
+    /** Runs the job; progress and the final summary line go to {@code log}. */
+    public static MiningSummary run(Settings s, PrintWriter log) throws IOException {
+        long shardSize = checkData(s.data(), s.format(), s.shard());
+        if (!Files.isDirectory(s.model())) throw new IOException(s.model() + ": model directory not found");
+        MiningSummary summary = new MiningSummary();
+        Path summaryFile = MiningSummary.pathFor(s.out());
+        try (MasksFile masks = MasksFile.openForAppend(s.out(), summary::countResumed)) {
+            if (masks.truncatedBytes() > 0) {
+                log.println("mine: dropped a truncated last line (" + masks.truncatedBytes() + " bytes) of " + s.out());
+            }
+            Set<String> finished = masks.finishedIds();
+            long todo = 0;
+            try (DatasetReader r = DatasetReader.open(s.data(), s.format())) {
+                for (long i = 0; r.hasNext(); i++) {
+                    Example e = r.next();
+                    if (s.shard().contains(i) && !finished.contains(e.id())) todo++;
+                }
+            }
+            if (!finished.isEmpty()) log.println("mine: resuming " + s.out() + ": " + finished.size() + " records done, " + todo + " to go");
+            summary.startClock();
+            if (todo == 0) {
+                summary.write(summaryFile);
+                log.println(describe(summary, shardSize));
+                return summary;
+            }
+            try (Tokenizer tokenizer = Tokenizer.load(s.model());
+                 RolloutEngine engine = RolloutEngine.fromHuggingFace(s.model(), s.kvBudgetBytes(), s.threads())) {
+                Set<Long> eos = new LinkedHashSet<>(tokenizer.eosTokenIds());
+                eos.addAll(engine.config().eosTokenIds());
+                long[] eosIds = eos.stream().mapToLong(Long::longValue).toArray();
+                CriticalTokenMiner miner = new CriticalTokenMiner(engine,
+                        PromptEncoder.of(tokenizer, s.promptStyle(), s.promptTemplate(), s.systemPrompt()),
+                        TokenText.of(tokenizer), new Verifier(), s.options(), eosIds);
+                Progress progress = new Progress(log, s.terminal(), todo, 10.0);
+                long done = 0;
+                try (DatasetReader r = DatasetReader.open(s.data(), s.format())) {
+                    List<CriticalTokenMiner.Input> batch = new ArrayList<>();
+                    for (long i = 0; r.hasNext(); i++) {
+                        Example e = r.next();
+                        if (!s.shard().contains(i) || finished.contains(e.id())) continue;
+                        batch.add(new CriticalTokenMiner.Input(i, e));
+                        if (batch.size() == s.options().batchSize() || !r.hasNext()) {
+                            done += flush(miner, batch, masks, summary, summaryFile);
+                            progress.update(done, summary.branchTokens(), summary.criticalFraction());
+                        }
+                    }
+                    if (!batch.isEmpty()) {
+                        done += flush(miner, batch, masks, summary, summaryFile);
+                        progress.update(done, summary.branchTokens(), summary.criticalFraction());
+                    }
+                }
+            }
+        }
+        log.println(describe(summary, shardSize));
+        return summary;
+    }
+
+    private static int flush(CriticalTokenMiner miner, List<CriticalTokenMiner.Input> batch, MasksFile masks,
+            MiningSummary summary, Path summaryFile) throws IOException {
+        BatchResult result = miner.mine(batch);
+        masks.append(result.records());
+        summary.addWork(result);
+        for (MaskRecord r : result.records()) summary.count(r);
+        summary.write(summaryFile);
+        int n = batch.size();
+        batch.clear();
+        return n;
+    }
+
+    /**
+     * Reads the whole data file once: every line must be a record with a gold answer and ids must be
+     * unique (resume works by id). Returns the number of examples in the shard.
+     */
+    static long checkData(Path data, DatasetFormat format, Shard shard) {
+        Map<String, Long> lines = new HashMap<>();
+        long inShard = 0;
+        try (DatasetReader r = DatasetReader.open(data, format)) {
+            for (long i = 0; r.hasNext(); i++) {
+                Example e = r.next();
+                if (e.goldAnswer() == null || e.goldAnswer().isBlank()) {
+                    throw new DatasetException(data, e.line(), "example " + e.id() + " has no gold answer to verify against");
+                }
+                Long first = lines.putIfAbsent(e.id(), e.line());
+                if (first != null) {
+                    throw new DatasetException(data, e.line(), "duplicate id " + e.id() + " (first on line " + first
+                            + "); mining resumes by id, so ids must be unique");
+                }
+                if (shard.contains(i)) inShard++;
+            }
+        }
+        if (lines.isEmpty()) throw new DatasetException(data, 0, "no examples");
+        return inShard;
+    }
+
+    private static String describe(MiningSummary s, long shardSize) {
+        return String.format(java.util.Locale.ROOT,
+                "mine: %d/%d examples (kept %d, dropped %d), %d of %d positions critical (%.2f%%), %d branches, "
+                        + "%d branch tokens; this run %.1f examples/min, %.0f branch tokens/s",
+                s.examples(), shardSize, s.kept(), s.dropped(), s.critical(), s.positions(), 100 * s.criticalFraction(),
+                s.branches(), s.branchTokens(), s.examplesPerMinute(), s.branchTokensPerSecond());
+    }
+}

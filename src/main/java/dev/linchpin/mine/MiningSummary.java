@@ -1,0 +1,109 @@
+package dev.linchpin.mine;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Totals of a masks file ({@code <out>.summary.json}, rewritten atomically after every batch). Counts
+ * cover every record in the file, also those of earlier, interrupted runs; rates cover this run only.
+ */
+public final class MiningSummary {
+    private long examples, kept, dropped, positions, critical, resumedRecords;
+    private long generatedTokens, branches, branchTokens;
+    private long startNanos = System.nanoTime();
+
+    /** Counts a record (new, or found in the file on resume). */
+    public void count(MaskRecord r) {
+        examples++;
+        if (r.kept()) kept++;
+        else dropped++;
+        positions += r.positions().size();
+        critical += r.critical().size();
+    }
+
+    /** Counts a record that an earlier run wrote. */
+    public void countResumed(MaskRecord r) {
+        count(r);
+        resumedRecords++;
+    }
+
+    /** Adds a batch's decode work. */
+    public void addWork(BatchResult b) {
+        generatedTokens += b.generatedTokens();
+        branches += b.branches();
+        branchTokens += b.branchTokens();
+    }
+
+    /** Restarts the clock of the rates. */
+    public void startClock() {
+        startNanos = System.nanoTime();
+    }
+
+    public long examples() { return examples; }
+    public long kept() { return kept; }
+    public long dropped() { return dropped; }
+    public long positions() { return positions; }
+    public long critical() { return critical; }
+    public long branches() { return branches; }
+    public long branchTokens() { return branchTokens; }
+
+    /** Critical positions / examined positions (0 when none were examined). */
+    public double criticalFraction() {
+        return positions == 0 ? 0 : (double) critical / positions;
+    }
+
+    /** Seconds since the clock started. */
+    public double seconds() {
+        return (System.nanoTime() - startNanos) / 1e9;
+    }
+
+    /** Examples mined per minute in this run. */
+    public double examplesPerMinute() {
+        double s = seconds();
+        return s <= 0 ? 0 : (examples - resumedRecords) * 60.0 / s;
+    }
+
+    /** Branch tokens decoded per second in this run. */
+    public double branchTokensPerSecond() {
+        double s = seconds();
+        return s <= 0 ? 0 : branchTokens / s;
+    }
+
+    /** The summary as JSON. */
+    public ObjectNode toJson() {
+        ObjectNode o = MasksJson.mapper().createObjectNode();
+        o.put("examples", examples);
+        o.put("kept", kept);
+        o.put("dropped", dropped);
+        o.put("positions", positions);
+        o.put("critical", critical);
+        o.put("critical_fraction", criticalFraction());
+        o.put("resumed_records", resumedRecords);
+        ObjectNode run = o.putObject("this_run");
+        run.put("examples", examples - resumedRecords);
+        run.put("seconds", seconds());
+        run.put("generated_tokens", generatedTokens);
+        run.put("branches", branches);
+        run.put("branch_tokens", branchTokens);
+        run.put("examples_per_minute", examplesPerMinute());
+        run.put("branch_tokens_per_second", branchTokensPerSecond());
+        return o;
+    }
+
+    /** Writes {@link #toJson()} to {@code file} atomically (temporary file, then rename). */
+    public void write(Path file) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.write(tmp, MasksJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(toJson())
+                .concat("\n").getBytes(StandardCharsets.UTF_8));
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** {@code <masks file>.summary.json}. */
+    public static Path pathFor(Path masksFile) {
+        return masksFile.resolveSibling(masksFile.getFileName() + ".summary.json");
+    }
+}
