@@ -56,6 +56,7 @@ class KillAndResumeTest {
         assertTrue(child.waitFor(30, TimeUnit.SECONDS));
         int survived = newlines(killed);
         assertTrue(survived < EXAMPLES, "the child finished before it was killed; make the run longer");
+        System.out.println("kill-and-resume: child killed after " + survived + " of " + EXAMPLES + " records");
 
         // A kill during a write leaves a torn last line: the resumed run must cut it off, not keep it.
         Files.write(killed, "{\"id\":\"ex-0".getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
