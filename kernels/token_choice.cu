@@ -343,9 +343,8 @@ __device__ Boundary weighted_select(const float *z, int64_t V, float m, double t
     b.ceq = s_ceq;
     b.p = exp((double(float_of(prefix)) - double(m)) / temperature);
     /* smallest j in [1, ceq] with above + j p reaching X */
-    int64_t j = b.p > 0 ? static_cast<int64_t>(ceil((X - above) / b.p)) : b.ceq;
-    if (j < 1) j = 1;
-    if (j > b.ceq) j = b.ceq;
+    const double jd = b.p > 0 ? ceil((X - above) / b.p) : double(b.ceq); /* clamp in double: no overflow */
+    int64_t j = !(jd >= 1.0) ? 1 : (jd > double(b.ceq) ? b.ceq : static_cast<int64_t>(jd));
     auto reaches = [&](int64_t jj) {
         const double r = above + double(jj) * b.p;
         return strict ? r > X : r >= X;
