@@ -171,6 +171,62 @@ LP_API int lp_cpu_staircase_attention(const float *q, const float *k_shared, con
                                       int64_t H, int64_t Hkv, int64_t d, float scale, float *out, int num_threads);
 
 /* ---------------------------------------------------------------------------------------------
+ * Token choice over rows of logits (the engine's top-n alternatives and next-token sampling), CPU
+ * twins of lp_cuda_topk / lp_cuda_sample. Same rules as the CPU engine (token_choice.cpp), row by
+ * row; all arithmetic in double from fp32 logits.
+ *
+ * lp_cpu_topk: logits [B, V]; for each row the n most probable tokens, most probable first, ties to
+ *   the lowest id, into ids [B, n], and their softmax probabilities (temperature 1) into probs [B, n].
+ *   1 <= n <= V.
+ * lp_cpu_sample: logits [B, V]; row r draws u = counter_uniform(seed, request_ids[r], steps[r])
+ *   (splitmix64 chained over the three; the engine uses step = tokens generated so far) and picks
+ *   tokens[r]: arg-max (ties to the lowest id) when temperature <= 0, else from
+ *   softmax(logits / temperature) cut to the most probable tokens (ties to the lowest id) holding
+ *   top_p of the mass (top_p >= 1: no cut), at the token where u * kept mass falls in that order.
+ *   logprob [B] (log softmax at temperature 1 of the chosen token) and entropy [B] (of softmax at
+ *   temperature 1) may be NULL. request_ids and steps may be NULL when temperature <= 0.
+ * --------------------------------------------------------------------------------------------- */
+LP_API int lp_cpu_topk(const float *logits, int64_t B, int64_t V, int64_t n, int64_t *ids, float *probs);
+
+LP_API int lp_cpu_sample(const float *logits, int64_t B, int64_t V, double temperature, double top_p, uint64_t seed,
+                         const int64_t *request_ids, const int64_t *steps, int64_t *tokens, double *logprob,
+                         double *entropy);
+
+/* ---------------------------------------------------------------------------------------------
+ * CUDA twins of the engine kernels (issue 6). Device pointers on the current device, work enqueued
+ * on `stream` (a cudaStream_t, NULL = legacy default stream), no host synchronisation, no
+ * allocation. The index arrays live on the device too, so the host cannot read them: the sizes the
+ * grid depends on (S = suffix_offsets[n]) are passed by the caller, and index arrays are NOT
+ * validated on the device (validate on the host first, as the Java facade does); out-of-range
+ * branch points are clamped to [0, T] and never read out of bounds, but give unspecified results.
+ * --------------------------------------------------------------------------------------------- */
+
+/* Bytes of device workspace lp_cuda_staircase_attention needs (a pure function of the sizes). */
+LP_API int64_t lp_cuda_staircase_attention_workspace_size(int64_t T, int64_t S, int64_t H, int64_t Hkv, int64_t d,
+                                                          int dtype);
+
+/*
+ * lp_cpu_staircase_attention on the device. Same layout and semantics, plus:
+ *   q, k_shared, v_shared, k_suffix, v_suffix in `dtype` (LP_F32 / LP_BF16 / LP_F16), fp32 arithmetic;
+ *   S = suffix_offsets[n_branches] (host value, >= n_branches); out [S, H, d] fp32, overwritten;
+ *   1 <= d <= 256; workspace >= lp_cuda_staircase_attention_workspace_size() bytes, 16-byte aligned.
+ */
+LP_API int lp_cuda_staircase_attention(const void *q, const void *k_shared, const void *v_shared, int64_t T,
+                                       const void *k_suffix, const void *v_suffix, const int64_t *branch_points,
+                                       const int64_t *suffix_offsets, int64_t n_branches, int64_t S, int64_t H,
+                                       int64_t Hkv, int64_t d, float scale, int dtype, float *out, void *workspace,
+                                       int64_t workspace_bytes, void *stream);
+
+/* lp_cpu_topk on the device (logits fp32 [B, V]; ids int64 and probs fp32 [B, n]); 1 <= n <= 1024. */
+LP_API int lp_cuda_topk(const float *logits, int64_t B, int64_t V, int64_t n, int64_t *ids, float *probs,
+                        void *stream);
+
+/* lp_cpu_sample on the device; request_ids, steps [B] int64 on the device; logprob/entropy may be NULL. */
+LP_API int lp_cuda_sample(const float *logits, int64_t B, int64_t V, double temperature, double top_p, uint64_t seed,
+                          const int64_t *request_ids, const int64_t *steps, int64_t *tokens, double *logprob,
+                          double *entropy, void *stream);
+
+/* ---------------------------------------------------------------------------------------------
  * Rollout engine (issue 6). An engine holds one model's weights (fp32 host copies on the CPU
  * backend), prefilled trajectories with their KV caches, and runs branch rollouts with staircase
  * attention and continuous batching. An engine is not thread-safe: one caller at a time.

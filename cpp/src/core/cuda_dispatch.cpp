@@ -26,6 +26,10 @@ struct CudaBackend {
     lpcuda_synchronize_fn synchronize = nullptr;
     lpcuda_device_name_fn device_name = nullptr;
     lpcuda_mem_get_info_fn mem_get_info = nullptr;
+    lpcuda_staircase_attention_workspace_size_fn staircase_workspace_size = nullptr;
+    lpcuda_staircase_attention_fn staircase_attention = nullptr;
+    lpcuda_topk_fn topk = nullptr;
+    lpcuda_sample_fn sample = nullptr;
 };
 
 std::mutex g_mutex;
@@ -82,7 +86,11 @@ int load_locked(const char *path) {
               resolve(handle, "lpcuda_memset", &b.memset, &why) &&
               resolve(handle, "lpcuda_synchronize", &b.synchronize, &why) &&
               resolve(handle, "lpcuda_device_name", &b.device_name, &why) &&
-              resolve(handle, "lpcuda_mem_get_info", &b.mem_get_info, &why);
+              resolve(handle, "lpcuda_mem_get_info", &b.mem_get_info, &why) &&
+              resolve(handle, "lpcuda_staircase_attention_workspace_size", &b.staircase_workspace_size, &why) &&
+              resolve(handle, "lpcuda_staircase_attention", &b.staircase_attention, &why) &&
+              resolve(handle, "lpcuda_topk", &b.topk, &why) &&
+              resolve(handle, "lpcuda_sample", &b.sample, &why);
     if (ok && abi() != LPCUDA_ABI_VERSION) {
         why = "CUDA backend ABI " + std::to_string(abi()) + " != expected " + std::to_string(LPCUDA_ABI_VERSION) +
               " (liblinchpin.so and liblinchpin_cuda.so come from different builds)";
@@ -235,6 +243,71 @@ LP_API int lp_cuda_mem_get_info(size_t *free_bytes, size_t *total_bytes) {
     const CudaBackend *b = loaded_backend();
     if (b == nullptr) return not_loaded();
     return forward(b->mem_get_info(free_bytes, total_bytes), b);
+}
+
+// Engine kernels (issue 6): host-side argument checks here (sizes, dtype, null pointers), then the backend.
+LP_API int64_t lp_cuda_staircase_attention_workspace_size(int64_t T, int64_t S, int64_t H, int64_t Hkv, int64_t d,
+                                                          int dtype) {
+    const CudaBackend *b = loaded_backend();
+    if (b == nullptr || T < 0 || S < 0 || H < 1 || Hkv < 1 || d < 1) return -1;
+    return b->staircase_workspace_size(T, S, H, Hkv, d, dtype);
+}
+
+LP_API int lp_cuda_staircase_attention(const void *q, const void *k_shared, const void *v_shared, int64_t T,
+                                       const void *k_suffix, const void *v_suffix, const int64_t *branch_points,
+                                       const int64_t *suffix_offsets, int64_t n_branches, int64_t S, int64_t H,
+                                       int64_t Hkv, int64_t d, float scale, int dtype, float *out, void *workspace,
+                                       int64_t workspace_bytes, void *stream) {
+    lp::clear_error();
+    const CudaBackend *b = loaded_backend();
+    if (b == nullptr) return not_loaded();
+    if (H < 1 || Hkv < 1 || d < 1 || H % Hkv != 0)
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "bad head shape H=%lld Hkv=%lld d=%lld (H must be a multiple of Hkv)",
+                        (long long)H, (long long)Hkv, (long long)d);
+    if (T < 0 || n_branches < 0 || S < n_branches)
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "need T >= 0, n_branches >= 0 and S >= n_branches (T=%lld n=%lld S=%lld)",
+                        (long long)T, (long long)n_branches, (long long)S);
+    if (dtype != LP_F32 && dtype != LP_BF16 && dtype != LP_F16)
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "unknown dtype code %d", dtype);
+    if (!std::isfinite(scale)) return lp::fail(LP_ERR_INVALID_ARGUMENT, "scale is not finite");
+    if (n_branches == 0) return LP_OK;
+    if (!q || !k_suffix || !v_suffix || !branch_points || !suffix_offsets || !out || (T > 0 && (!k_shared || !v_shared)))
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "null pointer among the arguments");
+    return forward(b->staircase_attention(q, k_shared, v_shared, T, k_suffix, v_suffix, branch_points, suffix_offsets,
+                                          n_branches, S, H, Hkv, d, scale, dtype, out, workspace, workspace_bytes,
+                                          stream),
+                   b);
+}
+
+LP_API int lp_cuda_topk(const float *logits, int64_t B, int64_t V, int64_t n, int64_t *ids, float *probs,
+                        void *stream) {
+    lp::clear_error();
+    const CudaBackend *b = loaded_backend();
+    if (b == nullptr) return not_loaded();
+    if (B < 0 || V < 1 || n < 1 || n > V)
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_topk: need B >= 0, V >= 1 and 1 <= n <= V (B=%lld V=%lld n=%lld)",
+                        (long long)B, (long long)V, (long long)n);
+    if (B == 0) return LP_OK;
+    if (!logits || !ids || !probs) return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_topk: null pointer");
+    return forward(b->topk(logits, B, V, n, ids, probs, stream), b);
+}
+
+LP_API int lp_cuda_sample(const float *logits, int64_t B, int64_t V, double temperature, double top_p, uint64_t seed,
+                          const int64_t *request_ids, const int64_t *steps, int64_t *tokens, double *logprob,
+                          double *entropy, void *stream) {
+    lp::clear_error();
+    const CudaBackend *b = loaded_backend();
+    if (b == nullptr) return not_loaded();
+    if (B < 0 || V < 1)
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_sample: need B >= 0 and V >= 1 (B=%lld V=%lld)", (long long)B,
+                        (long long)V);
+    if (std::isnan(temperature) || std::isnan(top_p))
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_sample: temperature and top_p must not be NaN");
+    if (B == 0) return LP_OK;
+    if (!logits || !tokens || (temperature > 0 && (!request_ids || !steps)))
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_sample: null pointer");
+    return forward(b->sample(logits, B, V, temperature, top_p, seed, request_ids, steps, tokens, logprob, entropy, stream),
+                   b);
 }
 
 }  // extern "C"
