@@ -17,7 +17,8 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * Supervised training of a {@link CausalLM} on response tokens ({@link ResponseBatch}, {@link ResponseLoss}):
  * AdamW with warmup + cosine ({@link LrSchedule}), global gradient-norm clipping, a seeded data order
- * (a fresh shuffle per epoch from {@code java.util.Random(seed)}), and a hard stop on a non-finite loss.
+ * (a fresh length-grouped shuffle per epoch from {@code java.util.Random(seed)}),
+ * and a hard stop on a non-finite loss.
  *
  * <p>Reproducibility: the model's initial weights come from the caller (e.g.
  * {@link CausalLM#randomInit} with a seed); nothing here draws from libtorch's global generator (no
@@ -86,8 +87,14 @@ public final class Trainer {
         return new TrainResult(losses, norms, tokens, (System.nanoTime() - start) / 1e9);
     }
 
-    /** Batches in a seeded order: each epoch is a fresh shuffle of all examples; batches may span epochs. */
+    /**
+     * Batches in a seeded order. Each epoch is a fresh shuffle of all examples; to waste less compute on
+     * padding, the shuffled list is cut into groups of {@link #GROUP_BATCHES} batches, each group is
+     * sorted by length and cut into batches, and the batches of the epoch are shuffled again (as
+     * transformers' {@code group_by_length} sampler does). Batches may span epochs.
+     */
     static final class BatchOrder {
+        static final int GROUP_BATCHES = 16;
         private final List<TokenizedExample> data;
         private final int batchSize;
         private final Random random;
@@ -102,9 +109,19 @@ public final class Trainer {
         }
 
         private void reshuffle() {
+            List<Integer> shuffled = new ArrayList<>();
+            for (int i = 0; i < data.size(); i++) shuffled.add(i);
+            Collections.shuffle(shuffled, random);
+            List<List<Integer>> batches = new ArrayList<>();
+            int group = batchSize * GROUP_BATCHES;
+            for (int from = 0; from < shuffled.size(); from += group) {
+                List<Integer> g = new ArrayList<>(shuffled.subList(from, Math.min(shuffled.size(), from + group)));
+                g.sort(java.util.Comparator.comparingInt((Integer i) -> data.get(i).length()).thenComparingInt(i -> i));
+                for (int b = 0; b < g.size(); b += batchSize) batches.add(g.subList(b, Math.min(g.size(), b + batchSize)));
+            }
+            Collections.shuffle(batches, random);
             order.clear();
-            for (int i = 0; i < data.size(); i++) order.add(i);
-            Collections.shuffle(order, random);
+            for (List<Integer> b : batches) order.addAll(b);
             cursor = 0;
         }
 
