@@ -1,6 +1,9 @@
 package dev.linchpin.cli;
 
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.LongSupplier;
@@ -16,7 +19,7 @@ import java.util.function.LongSupplier;
 public final class Progress {
     private static final int BAR_WIDTH = 28;
 
-    private final PrintStream out;
+    private final PrintWriter out;
     private final boolean terminal;
     private final LongSupplier nanoClock;
     private final long logIntervalNanos;
@@ -28,6 +31,13 @@ public final class Progress {
      * @param logIntervalNanos minimum time between two plain log lines
      */
     public Progress(PrintStream outOrNull, boolean terminal, LongSupplier nanoClock, long logIntervalNanos) {
+        this(outOrNull == null ? null
+                : new PrintWriter(new OutputStreamWriter(outOrNull, StandardCharsets.UTF_8), true),
+                terminal, nanoClock, logIntervalNanos);
+    }
+
+    /** As above, writing to a {@link PrintWriter} (a job's log). */
+    public Progress(PrintWriter outOrNull, boolean terminal, LongSupplier nanoClock, long logIntervalNanos) {
         this.out = outOrNull;
         this.terminal = terminal;
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
@@ -41,7 +51,7 @@ public final class Progress {
 
     /** Reports nothing. */
     public static Progress silent() {
-        return new Progress(null, false, System::nanoTime, Long.MAX_VALUE);
+        return new Progress((PrintWriter) null, false, System::nanoTime, Long.MAX_VALUE);
     }
 
     /** Prints a one-off message line (ignored when silent). */

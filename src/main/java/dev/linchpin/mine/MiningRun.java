@@ -1,5 +1,6 @@
 package dev.linchpin.mine;
 
+import dev.linchpin.cli.Progress;
 import dev.linchpin.data.DatasetException;
 import dev.linchpin.data.DatasetFormat;
 import dev.linchpin.data.DatasetReader;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -94,7 +96,9 @@ public final class MiningRun {
                 CriticalTokenMiner miner = new CriticalTokenMiner(engine,
                         PromptEncoder.of(tokenizer, s.promptStyle(), s.promptTemplate(), s.systemPrompt()),
                         TokenText.of(tokenizer), new Verifier(), s.options(), eosIds);
-                Progress progress = new Progress(log, s.terminal(), todo, 10.0);
+                Progress.Task progress = new Progress(log, s.terminal(), System::nanoTime, 10_000_000_000L)
+                        .start("mine", Math.max(1, todo));
+                long startNanos = System.nanoTime();
                 long done = 0;
                 try (DatasetReader r = DatasetReader.open(s.data(), s.format())) {
                     List<CriticalTokenMiner.Input> batch = new ArrayList<>();
@@ -104,18 +108,25 @@ public final class MiningRun {
                         batch.add(new CriticalTokenMiner.Input(i, e));
                         if (batch.size() == s.options().batchSize() || !r.hasNext()) {
                             done += flush(miner, batch, masks, summary, summaryFile);
-                            progress.update(done, summary.branchTokens(), summary.criticalFraction());
+                            progress.update(done, rates(summary, done, startNanos));
                         }
                     }
                     if (!batch.isEmpty()) {
                         done += flush(miner, batch, masks, summary, summaryFile);
-                        progress.update(done, summary.branchTokens(), summary.criticalFraction());
+                        progress.update(done, rates(summary, done, startNanos));
                     }
                 }
             }
         }
         log.println(describe(summary, shardSize));
         return summary;
+    }
+
+    /** The status after the bar: this run's examples/min and branch tokens/s, the critical fraction so far. */
+    private static String rates(MiningSummary summary, long done, long startNanos) {
+        double seconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
+        return String.format(Locale.ROOT, "%.1f examples/min, %.0f branch tokens/s, critical %.1f%%",
+                done * 60.0 / seconds, summary.branchTokens() / seconds, 100 * summary.criticalFraction());
     }
 
     private static int flush(CriticalTokenMiner miner, List<CriticalTokenMiner.Input> batch, MasksFile masks,

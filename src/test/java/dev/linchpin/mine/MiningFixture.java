@@ -44,8 +44,9 @@ final class MiningFixture {
     private MiningFixture() {}
 
     /**
-     * The model directory every mining test uses. Switch to the embedded default here once it is
-     * merged ({@code dev.linchpin.defaults.EmbeddedDefault}); every test then runs on it.
+     * The model directory of the fast mining tests: a tiny fixed-random model whose greedy answers are
+     * made right or wrong on purpose (see {@link #writeData}). {@code MiningOnEmbeddedDefaultTest} runs
+     * the paper's regime on the trained embedded default.
      */
     static Path modelDir(Path scratch) throws IOException {
         return tinyModel(scratch.resolve("tiny-model"), 20261124L);
