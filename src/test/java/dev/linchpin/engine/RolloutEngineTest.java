@@ -1,5 +1,6 @@
 package dev.linchpin.engine;
 
+import dev.linchpin.testing.TinyModels;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -30,10 +31,10 @@ class RolloutEngineTest {
     @Test
     void logitsMatchTheJavaModelForEveryFamily() {
         Random rnd = new Random(TorchTesting.seed("engine-logits"));
-        for (Map.Entry<String, ModelConfig> e : EngineTesting.tinyConfigs().entrySet()) {
+        for (Map.Entry<String, ModelConfig> e : TinyModels.tinyConfigs().entrySet()) {
             try (PointerScope scope = new PointerScope()) {
-                CausalLM model = EngineTesting.randomModel(e.getValue());
-                long[] tokens = EngineTesting.randomIds(rnd, 70, e.getValue().vocabSize());   // crosses a 64-position tile
+                CausalLM model = TinyModels.randomModel(e.getValue());
+                long[] tokens = TinyModels.randomIds(rnd, 70, e.getValue().vocabSize());   // crosses a 64-position tile
                 double[][] expected = EngineTesting.javaLogits(model, tokens);
                 try (RolloutEngine engine = RolloutEngine.fromModel(model, BUDGET, 2)) {
                     float[] actual = engine.logits(tokens);
@@ -57,11 +58,11 @@ class RolloutEngineTest {
     @Test
     void greedyGenerationAndBranchRolloutsMatchJavaGreedyTokenForToken() {
         Random rnd = new Random(TorchTesting.seed("engine-greedy"));
-        for (Map.Entry<String, ModelConfig> e : EngineTesting.tinyConfigs().entrySet()) {
+        for (Map.Entry<String, ModelConfig> e : TinyModels.tinyConfigs().entrySet()) {
             try (PointerScope scope = new PointerScope()) {
                 ModelConfig c = e.getValue();
-                CausalLM model = EngineTesting.randomModel(c);
-                long[] prompt = EngineTesting.randomIds(rnd, 5, c.vocabSize());
+                CausalLM model = TinyModels.randomModel(c);
+                long[] prompt = TinyModels.randomIds(rnd, 5, c.vocabSize());
                 try (RolloutEngine engine = RolloutEngine.fromModel(model, BUDGET, 1)) {
                     List<RolloutOutput> gen = engine.generate(prompt, 2, RolloutOptions.greedy(12));
                     long[] expected = Generation.greedy(model, prompt, 12, new long[0]);
@@ -69,7 +70,7 @@ class RolloutEngineTest {
                     assertArrayEquals(expected, gen.get(1).tokens(), e.getKey() + " second greedy sample");
 
                     // Branches at 0, mid and end of a trajectory, forced to its top-2/3 alternatives.
-                    long[] traj = EngineTesting.randomIds(rnd, 20, c.vocabSize());
+                    long[] traj = TinyModels.randomIds(rnd, 20, c.vocabSize());
                     PrefillResult pre = engine.prefill(List.of(traj), 3);
                     Trajectory t = pre.trajectories().get(0);
                     List<Branch> branches = new ArrayList<>();
@@ -95,10 +96,10 @@ class RolloutEngineTest {
     @Test
     void topAlternativesLogProbAndEntropyMatchTheJavaModel() {
         Random rnd = new Random(TorchTesting.seed("engine-topk"));
-        ModelConfig c = EngineTesting.tinyConfigs().get("qwen3-headdim");
+        ModelConfig c = TinyModels.tinyConfigs().get("qwen3-headdim");
         try (PointerScope scope = new PointerScope()) {
-            CausalLM model = EngineTesting.randomModel(c);
-            long[] traj = EngineTesting.randomIds(rnd, 12, c.vocabSize());
+            CausalLM model = TinyModels.randomModel(c);
+            long[] traj = TinyModels.randomIds(rnd, 12, c.vocabSize());
             double[][] logits = EngineTesting.javaLogits(model, traj);
             try (RolloutEngine engine = RolloutEngine.fromModel(model, BUDGET, 2)) {
                 PrefillResult pre = engine.prefill(List.of(traj), 3);
@@ -133,10 +134,10 @@ class RolloutEngineTest {
     @Test
     void continuousBatchingGivesTheSameOutputsAsOneAtATime() {
         Random rnd = new Random(TorchTesting.seed("engine-batching"));
-        ModelConfig c = EngineTesting.tinyConfigs().get("llama");
+        ModelConfig c = TinyModels.tinyConfigs().get("llama");
         try (PointerScope scope = new PointerScope(); RolloutEngine engine = RolloutEngine.fromModel(
-                EngineTesting.randomModel(c), BUDGET, 2)) {
-            List<long[]> trajs = List.of(EngineTesting.randomIds(rnd, 30, c.vocabSize()), EngineTesting.randomIds(rnd, 17, c.vocabSize()));
+                TinyModels.randomModel(c), BUDGET, 2)) {
+            List<long[]> trajs = List.of(TinyModels.randomIds(rnd, 30, c.vocabSize()), TinyModels.randomIds(rnd, 17, c.vocabSize()));
             PrefillResult pre = engine.prefill(trajs, 3);
             List<Branch> branches = new ArrayList<>();
             for (int i = 0; i < 24; i++) {
@@ -168,9 +169,9 @@ class RolloutEngineTest {
 
     @Test
     void samplingIsReproducibleUnderASeedAndStopsAtStopSequences() {
-        ModelConfig c = EngineTesting.tinyConfigs().get("olmo2-mha");
+        ModelConfig c = TinyModels.tinyConfigs().get("olmo2-mha");
         try (PointerScope scope = new PointerScope()) {
-            CausalLM model = EngineTesting.randomModel(c);
+            CausalLM model = TinyModels.randomModel(c);
             long[] prompt = {3, 14, 15, 92, 65};
             try (RolloutEngine engine = RolloutEngine.fromModel(model, BUDGET, 1)) {
                 List<RolloutOutput> a = engine.generate(prompt, 6, RolloutOptions.sampling(16, 1.5, 0.95, 7));
@@ -199,9 +200,9 @@ class RolloutEngineTest {
 
     @Test
     void badArgumentsAndTheKvBudgetGiveClearErrors() {
-        ModelConfig c = EngineTesting.tinyConfigs().get("qwen2-tied");
+        ModelConfig c = TinyModels.tinyConfigs().get("qwen2-tied");
         try (PointerScope scope = new PointerScope()) {
-            CausalLM model = EngineTesting.randomModel(c);
+            CausalLM model = TinyModels.randomModel(c);
             try (RolloutEngine engine = RolloutEngine.fromModel(model, 40 * 2 * 2 * 2 * 16 * 4L, 1)) {   // 40 positions
                 assertEquals(2 * 2 * 2 * 16 * 4L, engine.kvBytesPerPosition());
                 var e1 = assertThrows(IllegalArgumentException.class, () -> engine.prefill(List.of(new long[] {1, 128}), 2));
@@ -234,9 +235,9 @@ class RolloutEngineTest {
 
     @Test
     void loadsAHuggingFaceDirectoryWithTheSameLogits(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-        ModelConfig c = EngineTesting.tinyConfigs().get("llama3-rope-biases");
+        ModelConfig c = TinyModels.tinyConfigs().get("llama3-rope-biases");
         try (PointerScope scope = new PointerScope()) {
-            CausalLM model = EngineTesting.randomModel(c);
+            CausalLM model = TinyModels.randomModel(c);
             model.save(dir, null);
             long[] tokens = {5, 9, 2, 77, 31, 64, 1};
             double[][] expected = EngineTesting.javaLogits(model, tokens);

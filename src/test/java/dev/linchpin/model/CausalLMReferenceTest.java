@@ -1,5 +1,6 @@
 package dev.linchpin.model;
 
+import dev.linchpin.testing.TinyModels;
 import static dev.linchpin.testing.TorchTesting.relErr;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,7 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The float32 model (SDPA, GQA, fused ops) against the float64 plain-op {@link ReferenceDecoder}, per family. */
 class CausalLMReferenceTest {
     static Stream<Arguments> configs() {
-        return ModelTesting.tinyConfigs().entrySet().stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
+        return TinyModels.tinyConfigs().entrySet().stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -24,9 +25,9 @@ class CausalLMReferenceTest {
     void logitsMatchFloat64Reference(String name, ModelConfig config) {
         Random rnd = new Random(TorchTesting.seed("reference " + name));
         try (PointerScope scope = new PointerScope()) {
-            CausalLM model = ModelTesting.randomModel(config);
-            long[] a = ModelTesting.randomIds(rnd, 11, config.vocabSize()), b = ModelTesting.randomIds(rnd, 11, config.vocabSize());
-            Tensor logits = model.logits(ModelTesting.batch(a, b), null);
+            CausalLM model = TinyModels.randomModel(config);
+            long[] a = TinyModels.randomIds(rnd, 11, config.vocabSize()), b = TinyModels.randomIds(rnd, 11, config.vocabSize());
+            Tensor logits = model.logits(TinyModels.batch(a, b), null);
             assertArrayEquals(new long[] {2, 11, config.vocabSize()}, logits.sizes().vec().get());
             ReferenceDecoder ref = new ReferenceDecoder(config, model.namedParameters());
             for (int row = 0; row < 2; row++) {
@@ -35,7 +36,7 @@ class CausalLMReferenceTest {
                 assertTrue(err < 1e-4, name + " row " + row + ": rel. error " + err);
             }
             // The hidden states are what the LM head multiplies: logits = hidden · Wᵀ.
-            Tensor viaHidden = org.bytedeco.pytorch.global.torch.matmul(model.hidden(ModelTesting.batch(a, b), null),
+            Tensor viaHidden = org.bytedeco.pytorch.global.torch.matmul(model.hidden(TinyModels.batch(a, b), null),
                     model.lmHeadWeight().t());
             assertTrue(relErr(viaHidden, logits) < 1e-6, "hidden · lmHeadWeightᵀ = logits");
         }

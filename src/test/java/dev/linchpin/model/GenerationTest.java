@@ -1,5 +1,6 @@
 package dev.linchpin.model;
 
+import dev.linchpin.testing.TinyModels;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,15 +18,15 @@ class GenerationTest {
     @Test
     void greedyEqualsArgmaxOfFullForwardAtEachStep() {
         Random rnd = new Random(TorchTesting.seed("greedy"));
-        for (ModelConfig config : ModelTesting.tinyConfigs().values()) {
+        for (ModelConfig config : TinyModels.tinyConfigs().values()) {
             try (PointerScope scope = new PointerScope()) {
-                CausalLM model = ModelTesting.randomModel(config);
-                long[] prompt = ModelTesting.randomIds(rnd, 4, config.vocabSize());
+                CausalLM model = TinyModels.randomModel(config);
+                long[] prompt = TinyModels.randomIds(rnd, 4, config.vocabSize());
                 long[] generated = Generation.greedy(model, prompt, 8, new long[0]);
                 assertEquals(8, generated.length);
                 long[] seq = prompt;
                 for (long token : generated) {   // no cache: recompute everything, take the last row's arg-max
-                    Tensor last = model.logits(ModelTesting.batch(seq), null).get(0).get(seq.length - 1);
+                    Tensor last = model.logits(TinyModels.batch(seq), null).get(0).get(seq.length - 1);
                     assertEquals(last.argmax().item_long(), token, config.toString());
                     seq = Arrays.copyOf(seq, seq.length + 1);
                     seq[seq.length - 1] = token;
@@ -42,9 +43,9 @@ class GenerationTest {
     @Test
     void samplingIsReproducibleUnderASeed() {
         TorchTesting.seed("sampling");
-        ModelConfig config = ModelTesting.tinyConfigs().get("llama");
+        ModelConfig config = TinyModels.tinyConfigs().get("llama");
         try (PointerScope scope = new PointerScope()) {
-            CausalLM model = ModelTesting.randomModel(config);
+            CausalLM model = TinyModels.randomModel(config);
             long[] prompt = {3, 14, 15, 92};
             long[] a = Generation.sample(model, prompt, 24, new long[0], 1.5, 0.95, 7);
             long[] b = Generation.sample(model, prompt, 24, new long[0], 1.5, 0.95, 7);

@@ -1,5 +1,6 @@
 package dev.linchpin.model;
 
+import dev.linchpin.testing.TinyModels;
 import static dev.linchpin.testing.TorchTesting.relErr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,7 +19,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Incremental decoding equals the full forward pass; padded rows equal unpadded sequences. */
 class KvCacheAndPaddingTest {
     static Stream<Arguments> configs() {
-        return ModelTesting.tinyConfigs().entrySet().stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
+        return TinyModels.tinyConfigs().entrySet().stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -26,9 +27,9 @@ class KvCacheAndPaddingTest {
     void incrementalLogitsEqualFullForward(String name, ModelConfig config) {
         Random rnd = new Random(TorchTesting.seed("kv cache " + name));
         try (PointerScope scope = new PointerScope()) {
-            CausalLM model = ModelTesting.randomModel(config);
-            long[] a = ModelTesting.randomIds(rnd, 12, config.vocabSize()), b = ModelTesting.randomIds(rnd, 12, config.vocabSize());
-            Tensor ids = ModelTesting.batch(a, b);
+            CausalLM model = TinyModels.randomModel(config);
+            long[] a = TinyModels.randomIds(rnd, 12, config.vocabSize()), b = TinyModels.randomIds(rnd, 12, config.vocabSize());
+            Tensor ids = TinyModels.batch(a, b);
             Tensor full = model.logits(ids, null);
             KvCache cache = model.newCache(2, 16);
             int[] chunks = {5, 1, 3, 1, 2};   // a prefill, single steps and multi-token chunks
@@ -44,8 +45,8 @@ class KvCacheAndPaddingTest {
             cache.truncate(6);
             long[] c = a.clone();
             c[6] = (c[6] + 1) % config.vocabSize();
-            Tensor branchFull = model.logits(ModelTesting.batch(c, b), null);
-            Tensor branch = model.forwardIncremental(ModelTesting.batch(c, b).narrow(1, 6, 3), cache);
+            Tensor branchFull = model.logits(TinyModels.batch(c, b), null);
+            Tensor branch = model.forwardIncremental(TinyModels.batch(c, b).narrow(1, 6, 3), cache);
             assertTrue(relErr(branch, branchFull.narrow(1, 6, 3)) < 1e-5, "branch after truncate");
             assertThrows(IllegalStateException.class, () -> model.forwardIncremental(ids.narrow(1, 0, 8), cache));
         }
@@ -54,11 +55,11 @@ class KvCacheAndPaddingTest {
     @Test
     void leftAndRightPaddedRowsMatchUnpaddedSequences() {
         Random rnd = new Random(TorchTesting.seed("padding"));
-        for (ModelConfig config : ModelTesting.tinyConfigs().values()) {
+        for (ModelConfig config : TinyModels.tinyConfigs().values()) {
             try (PointerScope scope = new PointerScope()) {
-                CausalLM model = ModelTesting.randomModel(config);
-                long[] shortSeq = ModelTesting.randomIds(rnd, 6, config.vocabSize());
-                long[] longSeq = ModelTesting.randomIds(rnd, 9, config.vocabSize());
+                CausalLM model = TinyModels.randomModel(config);
+                long[] shortSeq = TinyModels.randomIds(rnd, 6, config.vocabSize());
+                long[] longSeq = TinyModels.randomIds(rnd, 9, config.vocabSize());
                 long[] left = new long[9], right = new long[9];
                 long[] leftMask = new long[9], rightMask = new long[9];
                 for (int i = 0; i < 9; i++) {
@@ -69,11 +70,11 @@ class KvCacheAndPaddingTest {
                 }
                 long[] ones = new long[9];
                 java.util.Arrays.fill(ones, 1);
-                Tensor logits = model.logits(ModelTesting.batch(left, right, longSeq), ModelTesting.batch(leftMask, rightMask, ones));
-                Tensor alone = model.logits(ModelTesting.batch(shortSeq), null).get(0);
+                Tensor logits = model.logits(TinyModels.batch(left, right, longSeq), TinyModels.batch(leftMask, rightMask, ones));
+                Tensor alone = model.logits(TinyModels.batch(shortSeq), null).get(0);
                 assertTrue(relErr(logits.get(0).narrow(0, 3, 6), alone) < 1e-5, config + ": left padding");
                 assertTrue(relErr(logits.get(1).narrow(0, 0, 6), alone) < 1e-5, config + ": right padding");
-                assertTrue(relErr(logits.get(2), model.logits(ModelTesting.batch(longSeq), null).get(0)) < 1e-5, "unpadded row");
+                assertTrue(relErr(logits.get(2), model.logits(TinyModels.batch(longSeq), null).get(0)) < 1e-5, "unpadded row");
                 assertTrue(logits.isfinite().all().item_bool(), "no NaN at padded positions");
             }
         }
@@ -82,20 +83,20 @@ class KvCacheAndPaddingTest {
     @Test
     void badInputsAreRejectedWithClearMessages() {
         try (PointerScope scope = new PointerScope()) {
-            ModelConfig config = ModelTesting.tinyConfigs().get("llama");
-            CausalLM model = ModelTesting.randomModel(config);
+            ModelConfig config = TinyModels.tinyConfigs().get("llama");
+            CausalLM model = TinyModels.randomModel(config);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> model.logits(ModelTesting.batch(new long[] {1, 2, 128}), null));
+                    () -> model.logits(TinyModels.batch(new long[] {1, 2, 128}), null));
             assertTrue(e.getMessage().contains("[0, 128)"), e.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> model.logits(ModelTesting.batch(new long[] {-1, 2}), null));
+            assertThrows(IllegalArgumentException.class, () -> model.logits(TinyModels.batch(new long[] {-1, 2}), null));
             assertThrows(IllegalArgumentException.class, () -> model.logits(Tensor.create(new long[] {1, 2}), null));
-            assertThrows(IllegalArgumentException.class, () -> model.logits(ModelTesting.batch(new long[] {1, 2}).to(org.bytedeco.pytorch.global.torch.ScalarType.Int), null));
+            assertThrows(IllegalArgumentException.class, () -> model.logits(TinyModels.batch(new long[] {1, 2}).to(org.bytedeco.pytorch.global.torch.ScalarType.Int), null));
             assertThrows(IllegalArgumentException.class,
-                    () -> model.logits(ModelTesting.batch(new long[] {1, 2}), ModelTesting.batch(new long[] {1, 2})));
+                    () -> model.logits(TinyModels.batch(new long[] {1, 2}), TinyModels.batch(new long[] {1, 2})));
             assertThrows(IllegalArgumentException.class,
-                    () -> model.logits(ModelTesting.batch(new long[] {1, 2}), ModelTesting.batch(new long[] {1})));
+                    () -> model.logits(TinyModels.batch(new long[] {1, 2}), TinyModels.batch(new long[] {1})));
             KvCache cache = model.newCache(1, 4);
-            assertThrows(IllegalArgumentException.class, () -> model.forwardIncremental(ModelTesting.batch(new long[] {1}, new long[] {2}), cache));
+            assertThrows(IllegalArgumentException.class, () -> model.forwardIncremental(TinyModels.batch(new long[] {1}, new long[] {2}), cache));
         }
     }
 }

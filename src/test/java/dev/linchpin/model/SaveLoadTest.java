@@ -1,5 +1,6 @@
 package dev.linchpin.model;
 
+import dev.linchpin.testing.TinyModels;
 import static dev.linchpin.model.safetensors.SafetensorsWriteTest.assertBitIdentical;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -35,7 +36,7 @@ class SaveLoadTest {
         Files.writeString(tok.resolve("tokenizer.json"), "{\"version\":\"1.0\"}");
         Files.writeString(tok.resolve("tokenizer_config.json"), "{\"eos_token\":\"</s>\"}");
         Files.writeString(tok.resolve("unrelated.txt"), "not copied");
-        for (Map.Entry<String, ModelConfig> e : ModelTesting.tinyConfigs().entrySet()) {
+        for (Map.Entry<String, ModelConfig> e : TinyModels.tinyConfigs().entrySet()) {
             for (ScalarType dtype : new ScalarType[] {ScalarType.Float, ScalarType.BFloat16}) {
                 try (PointerScope scope = new PointerScope()) {
                     CausalLM model = CausalLM.randomInit(e.getValue(), rnd.nextLong(), new Device("cpu"), dtype);
@@ -56,7 +57,7 @@ class SaveLoadTest {
                     for (String name : model.namedParameters().keySet()) {
                         assertBitIdentical(name, model.namedParameters().get(name), loaded.namedParameters().get(name));
                     }
-                    Tensor ids = ModelTesting.batch(ModelTesting.randomIds(rnd, 7, e.getValue().vocabSize()));
+                    Tensor ids = TinyModels.batch(TinyModels.randomIds(rnd, 7, e.getValue().vocabSize()));
                     assertBitIdentical("logits", model.logits(ids, null), loaded.logits(ids, null));
                     assertEquals(e.getValue().toString(), loaded.config().toString());
                 }
@@ -66,7 +67,7 @@ class SaveLoadTest {
 
     @Test
     void sameSeedSameWeights() {
-        ModelConfig c = ModelTesting.tinyConfigs().get("qwen3-headdim");
+        ModelConfig c = TinyModels.tinyConfigs().get("qwen3-headdim");
         try (PointerScope scope = new PointerScope()) {
             CausalLM a = CausalLM.randomInit(c, 42), b = CausalLM.randomInit(c, 42), other = CausalLM.randomInit(c, 43);
             String name = "model.layers.1.mlp.up_proj.weight";
@@ -79,7 +80,7 @@ class SaveLoadTest {
 
     @Test
     void brokenCheckpointsAreRejectedNamingTheTensor() throws IOException {
-        ModelConfig c = ModelTesting.tinyConfigs().get("llama");
+        ModelConfig c = TinyModels.tinyConfigs().get("llama");
         try (PointerScope scope = new PointerScope()) {
             CausalLM model = CausalLM.randomInit(c, 1);
             Path good = dir.resolve("good");

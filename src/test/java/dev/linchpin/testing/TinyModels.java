@@ -1,17 +1,23 @@
-package dev.linchpin.model;
+package dev.linchpin.testing;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import dev.linchpin.testing.TorchTesting;
+import dev.linchpin.model.CausalLM;
+import dev.linchpin.model.ModelConfig;
+import dev.linchpin.model.ModelFamily;
+import dev.linchpin.model.RopeParameters;
 
-/** Tiny configurations of every family and weights random enough to exercise every parameter. */
-final class ModelTesting {
-    private ModelTesting() {}
+/**
+ * Tiny configurations of every family and weights random enough to exercise every parameter; shared by
+ * the model tests and the rollout-engine parity tests, so both check the same five architectures.
+ */
+public final class TinyModels {
+    private TinyModels() {}
 
     /** Tiny configs covering GQA, MHA, tied/untied heads, biases, QK-norm, explicit head_dim and Llama-3 RoPE. */
-    static Map<String, ModelConfig> tinyConfigs() {
+    public static Map<String, ModelConfig> tinyConfigs() {
         Map<String, ModelConfig> m = new LinkedHashMap<>();
         m.put("llama", base(ModelFamily.LLAMA).build());
         m.put("llama3-rope-biases", base(ModelFamily.LLAMA).attentionBias(true).mlpBias(true)
@@ -22,7 +28,7 @@ final class ModelTesting {
         return m;
     }
 
-    static ModelConfig.Builder base(ModelFamily family) {
+    public static ModelConfig.Builder base(ModelFamily family) {
         return ModelConfig.builder(family).vocabSize(128).hiddenSize(64).intermediateSize(96).numLayers(2)
                 .numHeads(4).numKvHeads(2).maxPositionEmbeddings(256).rmsNormEps(1e-6).eosTokenIds(java.util.List.of(2L));
     }
@@ -31,7 +37,7 @@ final class ModelTesting {
      * A model whose weights are all random (norm weights 1 ± 0.2, biases ± 0.1, matrices with std 0.15),
      * so that a mistake in any parameter's role shows in the logits.
      */
-    static CausalLM randomModel(ModelConfig config) {
+    public static CausalLM randomModel(ModelConfig config) {
         Map<String, Tensor> w = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : CausalLM.parameterShapes(config).entrySet()) {
             Tensor r = TorchTesting.randn(ScalarType.Float, e.getValue());
@@ -45,13 +51,13 @@ final class ModelTesting {
         return CausalLM.fromParameters(config, w);
     }
 
-    static long[] randomIds(java.util.Random rnd, int n, int vocab) {
+    public static long[] randomIds(java.util.Random rnd, int n, int vocab) {
         long[] ids = new long[n];
         for (int i = 0; i < n; i++) ids[i] = rnd.nextInt(vocab);
         return ids;
     }
 
-    static Tensor batch(long[]... rows) {
+    public static Tensor batch(long[]... rows) {
         long[] flat = new long[rows.length * rows[0].length];
         for (int r = 0; r < rows.length; r++) System.arraycopy(rows[r], 0, flat, r * rows[0].length, rows[0].length);
         return Tensor.create(flat).view(rows.length, rows[0].length);
