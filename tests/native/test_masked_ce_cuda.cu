@@ -27,6 +27,7 @@
  * Rows with w == 0 must give dh == 0, logp == 0 and entropy == 0 exactly.
  */
 #include "linchpin.h"
+#include "cuda_test_support.h"
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -45,15 +46,6 @@
 #include <string>
 #include <vector>
 
-#define CK(expr)                                                                                  \
-    do {                                                                                          \
-        cudaError_t ck_err_ = (expr);                                                             \
-        if (ck_err_ != cudaSuccess) {                                                             \
-            std::fprintf(stderr, "%s:%d: %s failed: %s (%s)\n", __FILE__, __LINE__, #expr,        \
-                         cudaGetErrorString(ck_err_), cudaGetErrorName(ck_err_));                 \
-            std::exit(2);                                                                         \
-        }                                                                                         \
-    } while (0)
 
 namespace {
 
@@ -397,15 +389,7 @@ Outcome run_case(const Case &cs, cudaStream_t created_stream, std::string &summa
 }  // namespace
 
 int main() {
-    const int rc_load = lp_cuda_load(nullptr);
-    if (rc_load == LP_ERR_UNAVAILABLE) {
-        std::printf("SKIP: %s\n", lp_last_error());
-        return 77;
-    }
-    if (rc_load != LP_OK) {
-        std::printf("FAIL: lp_cuda_load returned %d: %s\n", rc_load, lp_last_error());
-        return 1;
-    }
+    if (const int skip_or_fail = lp_test_load_cuda_or_skip(); skip_or_fail >= 0) return skip_or_fail;
     int passed = 0, failed = 0;
     if (!lp_cuda_is_loaded() || lp_cuda_device_count() < 1) {
         std::printf("FAIL: backend loaded but is_loaded=%d device_count=%d\n", lp_cuda_is_loaded(),

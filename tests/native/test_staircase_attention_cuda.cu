@@ -12,6 +12,7 @@
  * output buffer is poisoned with NaN bytes first, so an element the kernel forgets fails.
  */
 #include "linchpin.h"
+#include "cuda_test_support.h"
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -27,15 +28,6 @@
 #include <string>
 #include <vector>
 
-#define CK(expr)                                                                                  \
-    do {                                                                                          \
-        cudaError_t ck_err_ = (expr);                                                             \
-        if (ck_err_ != cudaSuccess) {                                                             \
-            std::fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #expr,             \
-                         cudaGetErrorString(ck_err_));                                            \
-            std::exit(2);                                                                         \
-        }                                                                                         \
-    } while (0)
 
 namespace {
 
@@ -158,15 +150,7 @@ bool run_case(const Case &c, cudaStream_t stream, std::string &detail) {
 }  // namespace
 
 int main() {
-    const int rc_load = lp_cuda_load(nullptr);
-    if (rc_load == LP_ERR_UNAVAILABLE) {
-        std::printf("SKIP: %s\n", lp_last_error());
-        return 77;
-    }
-    if (rc_load != LP_OK) {
-        std::printf("FAIL: lp_cuda_load returned %d: %s\n", rc_load, lp_last_error());
-        return 1;
-    }
+    if (const int skip_or_fail = lp_test_load_cuda_or_skip(); skip_or_fail >= 0) return skip_or_fail;
     int passed = 0, failed = 0;
     cudaStream_t stream = nullptr;
     CK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));

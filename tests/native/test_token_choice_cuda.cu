@@ -15,6 +15,7 @@
  * Outputs are poisoned first (ids -1, probs NaN), so a missing write fails; NaN never passes.
  */
 #include "linchpin.h"
+#include "cuda_test_support.h"
 
 #include <cuda_runtime.h>
 
@@ -27,15 +28,6 @@
 #include <string>
 #include <vector>
 
-#define CK(expr)                                                                                  \
-    do {                                                                                          \
-        cudaError_t ck_err_ = (expr);                                                             \
-        if (ck_err_ != cudaSuccess) {                                                             \
-            std::fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #expr,             \
-                         cudaGetErrorString(ck_err_));                                            \
-            std::exit(2);                                                                         \
-        }                                                                                         \
-    } while (0)
 
 namespace {
 
@@ -161,15 +153,7 @@ bool sample_case(int64_t B, int64_t V, Kind kind, double T, double top_p, uint64
 }  // namespace
 
 int main() {
-    const int rc_load = lp_cuda_load(nullptr);
-    if (rc_load == LP_ERR_UNAVAILABLE) {
-        std::printf("SKIP: %s\n", lp_last_error());
-        return 77;
-    }
-    if (rc_load != LP_OK) {
-        std::printf("FAIL: lp_cuda_load returned %d: %s\n", rc_load, lp_last_error());
-        return 1;
-    }
+    if (const int skip_or_fail = lp_test_load_cuda_or_skip(); skip_or_fail >= 0) return skip_or_fail;
     int passed = 0, failed = 0;
     cudaStream_t st = nullptr;
     CK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
