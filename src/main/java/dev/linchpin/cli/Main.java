@@ -21,7 +21,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "linchpin", mixinStandardHelpOptions = true, version = "linchpin 0.1.0",
         description = "Critical-token fine-tuning engine.",
-        subcommands = {MineCommand.class, ShowCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {MineCommand.class, ShowCommand.class, TrainCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -65,7 +65,8 @@ public final class Main implements Runnable {
         return ex instanceof DatasetException || ex instanceof MasksFileException || ex instanceof IOException
                 || ex instanceof UncheckedIOException || ex instanceof IllegalArgumentException
                 || ex instanceof dev.linchpin.tokenizer.TokenizerFileException
-                || ex instanceof dev.linchpin.engine.KvBudgetExceededException;
+                || ex instanceof dev.linchpin.engine.KvBudgetExceededException
+                || ex instanceof dev.linchpin.train.TrainingDivergedException;
     }
 
     private static String message(Throwable ex) {

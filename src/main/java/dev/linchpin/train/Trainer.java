@@ -53,7 +53,7 @@ public final class Trainer {
         AdamWOptions options = new AdamWOptions(schedule.lr(0));
         options.weight_decay().put(config.weightDecay());
         AdamW optimizer = new AdamW(paramVector, options);
-        BatchOrder order = new BatchOrder(data, config.batchSize(), config.seed());
+        BatchOrder<TokenizedExample> order = new BatchOrder<>(data, TokenizedExample::length, config.batchSize(), config.seed());
         double[] losses = new double[config.steps()], norms = new double[config.steps()];
         long tokens = 0;
         long start = System.nanoTime();
@@ -93,16 +93,18 @@ public final class Trainer {
      * sorted by length and cut into batches, and the batches of the epoch are shuffled again (as
      * transformers' {@code group_by_length} sampler does). Batches may span epochs.
      */
-    static final class BatchOrder {
+    static final class BatchOrder<E> {
         static final int GROUP_BATCHES = 16;
-        private final List<TokenizedExample> data;
+        private final List<E> data;
+        private final java.util.function.ToIntFunction<E> length;
         private final int batchSize;
         private final Random random;
         private final List<Integer> order = new ArrayList<>();
         private int cursor;
 
-        BatchOrder(List<TokenizedExample> data, int batchSize, long seed) {
+        BatchOrder(List<E> data, java.util.function.ToIntFunction<E> length, int batchSize, long seed) {
             this.data = List.copyOf(data);
+            this.length = length;
             this.batchSize = batchSize;
             this.random = new Random(seed);
             reshuffle();
@@ -116,7 +118,7 @@ public final class Trainer {
             int group = batchSize * GROUP_BATCHES;
             for (int from = 0; from < shuffled.size(); from += group) {
                 List<Integer> g = new ArrayList<>(shuffled.subList(from, Math.min(shuffled.size(), from + group)));
-                g.sort(java.util.Comparator.comparingInt((Integer i) -> data.get(i).length()).thenComparingInt(i -> i));
+                g.sort(java.util.Comparator.comparingInt((Integer i) -> length.applyAsInt(data.get(i))).thenComparingInt(i -> i));
                 for (int b = 0; b < g.size(); b += batchSize) batches.add(g.subList(b, Math.min(g.size(), b + batchSize)));
             }
             Collections.shuffle(batches, random);
@@ -125,8 +127,8 @@ public final class Trainer {
             cursor = 0;
         }
 
-        List<TokenizedExample> next() {
-            List<TokenizedExample> batch = new ArrayList<>(batchSize);
+        List<E> next() {
+            List<E> batch = new ArrayList<>(batchSize);
             while (batch.size() < batchSize) {
                 if (cursor == order.size()) reshuffle();
                 batch.add(data.get(order.get(cursor++)));

@@ -10,6 +10,13 @@ public final class TrainingDivergedException extends RuntimeException {
         this.step = step;
     }
 
+    /** As above, with what is left on disk (e.g. the last good checkpoint) appended. */
+    public TrainingDivergedException(int step, double value, double lr, String whatIsLeft) {
+        super("training diverged at step " + step + ": loss or gradient norm = " + value + " (lr " + lr
+                + "); lower the learning rate or raise warmup; " + whatIsLeft);
+        this.step = step;
+    }
+
     /** The 0-based step whose loss was not finite. */
     public int step() {
         return step;

@@ -67,7 +67,7 @@ class TrainerTest {
 
     @Test
     void batchOrderVisitsEveryExampleOncePerEpoch() {
-        Trainer.BatchOrder order = new Trainer.BatchOrder(DATA, 5, 9);
+        Trainer.BatchOrder<TokenizedExample> order = new Trainer.BatchOrder<>(DATA, TokenizedExample::length, 5, 9);
         java.util.Set<TokenizedExample> seen = new java.util.HashSet<>();
         java.util.List<TokenizedExample> firstEpoch = new java.util.ArrayList<>();
         while (firstEpoch.size() < DATA.size()) firstEpoch.addAll(order.next());

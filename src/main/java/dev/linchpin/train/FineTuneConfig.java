@@ -1,0 +1,64 @@
+package dev.linchpin.train;
+
+import java.util.Locale;
+
+/**
+ * Hyper-parameters of {@link FineTuner}.
+ *
+ * @param steps           optimizer steps (over all stages)
+ * @param microBatch      sequences per forward pass
+ * @param gradAccum       micro-batches per optimizer step
+ * @param peakLr          AdamW learning rate after warmup
+ * @param warmupSteps     linear warmup steps
+ * @param schedule        decay after warmup
+ * @param minLrRatio      final learning rate as a fraction of the peak
+ * @param weightDecay     AdamW decoupled weight decay
+ * @param maxGradNorm     clip the global gradient norm to this; 0 or less: no clipping
+ * @param seed            seeds the data order (the same seed gives the same batches whatever the
+ *                        micro-batch / accumulation split of a step)
+ * @param threads         libtorch intra-op threads
+ * @param deterministic   loss kernel on one thread: bit-identical weights for the same inputs
+ * @param normalization   how token losses reduce to the step loss
+ * @param dft             weight each token by its detached probability (DFT)
+ * @param checkpointEvery write a checkpoint every this many steps (and after the last); 0: only final
+ */
+public record FineTuneConfig(int steps, int microBatch, int gradAccum, double peakLr, int warmupSteps, Schedule schedule,
+        double minLrRatio, double weightDecay, double maxGradNorm, long seed, int threads, boolean deterministic,
+        Normalization normalization, boolean dft, int checkpointEvery) {
+
+    /** Learning-rate decay after warmup. */
+    public enum Schedule {
+        COSINE, LINEAR;
+
+        public static Schedule parse(String s) {
+            try {
+                return valueOf(s.strip().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("schedule must be cosine or linear, got '" + s + "'", e);
+            }
+        }
+    }
+
+    public FineTuneConfig {
+        if (steps < 1) throw new IllegalArgumentException("steps must be >= 1, got " + steps);
+        if (microBatch < 1 || gradAccum < 1) throw new IllegalArgumentException("batch size and gradient accumulation must be >= 1");
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        if (!(weightDecay >= 0) || Double.isNaN(maxGradNorm)) throw new IllegalArgumentException("weight decay must be >= 0 and max grad norm a number");
+        if (checkpointEvery < 0) throw new IllegalArgumentException("checkpoint interval must be >= 0");
+        if (schedule == null || normalization == null) throw new IllegalArgumentException("schedule and normalization are required");
+        new LrSchedule(peakLr, warmupSteps, steps, minLrRatio);   // validates
+    }
+
+    /** The learning rate of 0-based step {@code step}. */
+    public double lr(int step) {
+        LrSchedule cosine = new LrSchedule(peakLr, warmupSteps, steps, minLrRatio);
+        if (schedule == Schedule.COSINE || step < warmupSteps) return cosine.lr(step);
+        double progress = Math.min(1.0, (double) (step - warmupSteps) / Math.max(1, steps - warmupSteps));
+        return peakLr * (minLrRatio + (1 - minLrRatio) * (1 - progress));
+    }
+
+    /** Sequences per optimizer step. */
+    public int stepExamples() {
+        return microBatch * gradAccum;
+    }
+}

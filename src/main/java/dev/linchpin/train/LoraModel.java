@@ -1,0 +1,113 @@
+package dev.linchpin.train;
+
+import dev.linchpin.model.CausalLM;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.MemoryFormatOptional;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * LoRA (Hu et al. 2021) on a frozen {@link CausalLM}: every weight {@code W [out, in]} whose Hugging
+ * Face name ends with {@code <target>.weight} gets {@code A [r, in]} and {@code B [out, r]} and is used
+ * as {@code W + (alpha/r)·B·A}. As in PEFT, A starts uniform in ±1/sqrt(in) and B at zero, so training
+ * starts from the base model exactly.
+ *
+ * <p>Mechanism: no hook in the model. {@link #forwardModel()} builds a {@link CausalLM} over the
+ * effective weights ({@link CausalLM#fromParameters} uses tensors as given), whose target weights are
+ * the differentiable expression above and whose other weights are the frozen base tensors. Gradients
+ * therefore reach only A and B, and the base model object is never modified. The cost per forward is
+ * one [out, r]×[r, in] product per adapted matrix.
+ */
+public final class LoraModel implements Trainable {
+    /** Module names PEFT users pass as target_modules for Llama-family models. */
+    public static final List<String> ALL_TARGETS = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+
+    private final CausalLM base;
+    private final double scale;
+    private final Map<String, Tensor> adapters = new LinkedHashMap<>();   // "<weight>.lora_A", "<weight>.lora_B"
+    private final List<String> adapted;
+
+    /**
+     * @param targets module-name suffixes (e.g. q_proj, v_proj); at least one weight must match
+     * @param seed    seeds A's initialisation
+     */
+    public LoraModel(CausalLM base, int rank, double alpha, List<String> targets, long seed) {
+        if (rank < 1) throw new IllegalArgumentException("LoRA rank must be >= 1, got " + rank);
+        if (!(alpha > 0) || Double.isInfinite(alpha)) throw new IllegalArgumentException("LoRA alpha must be positive, got " + alpha);
+        for (String t : targets) {
+            if (!ALL_TARGETS.contains(t)) throw new IllegalArgumentException("unknown LoRA target module '" + t + "' (known: " + ALL_TARGETS + ")");
+        }
+        this.base = base;
+        this.scale = alpha / rank;
+        base.requiresGrad(false);
+        List<String> names = new java.util.ArrayList<>();
+        try (PointerScope scope = new PointerScope()) {
+            Generator gen = torch.createCPUGenerator(seed);
+            for (Map.Entry<String, Tensor> e : base.namedParameters().entrySet()) {
+                String name = e.getKey();
+                if (targets.stream().noneMatch(t -> name.endsWith("." + t + ".weight"))) continue;
+                long out = e.getValue().size(0), in = e.getValue().size(1);
+                double bound = 1.0 / Math.sqrt(in);
+                Tensor a = torch.empty(new long[] {rank, in}, new TensorOptions(ScalarType.Float), new MemoryFormatOptional())
+                        .uniform_(-bound, bound, new GeneratorOptional(gen)).to(base.device(), base.dtype());
+                Tensor b = torch.zeros(new long[] {out, rank}, new TensorOptions(ScalarType.Float)).to(base.device(), base.dtype());
+                adapters.put(name + ".lora_A", keep(a));
+                adapters.put(name + ".lora_B", keep(b));
+                names.add(name);
+            }
+        }
+        if (names.isEmpty()) throw new IllegalArgumentException("no weight matches the LoRA targets " + targets);
+        this.adapted = List.copyOf(names);
+    }
+
+    private static Tensor keep(Tensor t) {
+        t.retainReference();   // outlives the construction scope, owned by the garbage collector (as model weights)
+        return t;
+    }
+
+    /** α/r. */
+    public double scale() {
+        return scale;
+    }
+
+    /** The adapted weights' names. */
+    public List<String> adaptedWeights() {
+        return adapted;
+    }
+
+    @Override
+    public CausalLM forwardModel() {
+        return CausalLM.fromParameters(base.config(), effective(false));
+    }
+
+    @Override
+    public Map<String, Tensor> trainableParameters() {
+        return adapters;
+    }
+
+    @Override
+    public CausalLM exportModel() {
+        try (NoGradGuard noGrad = new NoGradGuard()) {
+            return CausalLM.fromParameters(base.config(), effective(true));
+        }
+    }
+
+    private Map<String, Tensor> effective(boolean detached) {
+        Map<String, Tensor> out = new LinkedHashMap<>(base.namedParameters());
+        for (String name : adapted) {
+            Tensor a = adapters.get(name + ".lora_A"), b = adapters.get(name + ".lora_B");
+            Tensor w = base.namedParameters().get(name).add(torch.matmul(b, a).mul(new Scalar(scale)));
+            out.put(name, detached ? w.detach().contiguous() : w);
+        }
+        return out;
+    }
+}
