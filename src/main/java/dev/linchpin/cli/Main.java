@@ -21,7 +21,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "linchpin", mixinStandardHelpOptions = true, version = "linchpin 0.1.0",
         description = "Critical-token fine-tuning engine.",
-        subcommands = {MineCommand.class, ShowCommand.class, TrainCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {MineCommand.class, ShowCommand.class, TrainCommand.class, EvalCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
