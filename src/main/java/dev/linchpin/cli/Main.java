@@ -11,9 +11,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code linchpin} command line. Subcommands: {@code mine} (critical-token masks) and {@code show}
- * (one mined example in the terminal); {@code train}, {@code eval} and {@code demo} are added to the
- * {@code subcommands} of the annotation as they land. Every subcommand that takes {@code --config run.yaml} gets its
+ * The {@code linchpin} command line. Subcommands: {@code mine} (critical-token masks), {@code show}
+ * (one mined example in the terminal), {@code train} (SFT / CFT / SFTKey / DFT / ablations, LoRA) and
+ * {@code eval} (greedy accuracy, pass@k, entropy); {@code demo} joins the {@code subcommands} of the
+ * annotation when it lands. Every subcommand that takes {@code --config run.yaml} gets its
  * option defaults from that file, command-line options overriding them ({@link YamlDefaults}).
  *
  * <p>Exit codes: 0 success, 1 a user-facing error (bad input file, bad option value: one line naming
