@@ -182,6 +182,34 @@ public final class CausalLM {
         return new CausalLM(config, params, first.device(), dtype);
     }
 
+    /**
+     * A copy of this model with {@code newVocabSize} token rows, like transformers'
+     * {@code resize_token_embeddings(n)} with its default {@code mean_resizing=True} (v4.46+): the original
+     * rows are copied bit for bit, each new row of the embedding (and of lm_head when untied) is the mean of
+     * the existing rows of that matrix, computed in float64. transformers samples the new rows from
+     * N(mean, 1e-9 * covariance); the 1e-9-scaled noise is dropped here so resizing is deterministic (a
+     * resumed run rebuilds the same model). config.json's vocab_size is updated; other weights are shared,
+     * not copied. Shrinking is refused (it would drop trained rows).
+     *
+     * @throws IllegalArgumentException if {@code newVocabSize} is below the current vocabulary size
+     */
+    public CausalLM resizeTokenEmbeddings(int newVocabSize) {
+        int old = config.vocabSize();
+        if (newVocabSize < old) throw new IllegalArgumentException("cannot shrink the vocabulary from " + old + " to " + newVocabSize);
+        if (newVocabSize == old) return this;
+        Map<String, Tensor> resized = new LinkedHashMap<>(params);
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            for (String name : List.of("model.embed_tokens.weight", "lm_head.weight")) {
+                Tensor w = params.get(name);
+                if (w == null) continue;   // tied: lm_head is the embedding
+                Tensor mean = w.to(ScalarType.Double).mean(0)
+                        .to(dtype).unsqueeze(0).expand(newVocabSize - old, w.size(1));
+                resized.put(name, Scopes.keep(torch.cat(new org.bytedeco.pytorch.TensorVector(w.detach(), mean), 0).contiguous()));
+            }
+        }
+        return new CausalLM(config.toBuilder().vocabSize(newVocabSize).build(), resized, device, dtype);
+    }
+
     private static void checkFloatType(ScalarType dtype) {
         ScalarType t = dtype.intern();
         if (t != ScalarType.Float && t != ScalarType.BFloat16 && t != ScalarType.Half && t != ScalarType.Double) {
