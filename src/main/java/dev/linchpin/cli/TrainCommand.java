@@ -8,6 +8,7 @@ import dev.linchpin.defaults.EmbeddedDefault;
 import dev.linchpin.mine.MaskRecord;
 import dev.linchpin.mine.PromptEncoder;
 import dev.linchpin.model.CausalLM;
+import dev.linchpin.tokenizer.AddedTokens;
 import dev.linchpin.tokenizer.Tokenizer;
 import dev.linchpin.train.FineTuneConfig;
 import dev.linchpin.train.FineTuner;
@@ -48,6 +49,9 @@ import picocli.CommandLine.Spec;
                 "Writes OUT/checkpoint-<step>/ (Hugging Face layout + optimizer state), OUT/metrics.jsonl and OUT/final/; "
                 + "--resume continues from the latest checkpoint."})
 public final class TrainCommand implements Callable<Integer> {
+    /** Under --out: the model's tokenizer with the SFTKey tags added, when it lacked them. */
+    public static final String SFTKEY_TOKENIZER = "tokenizer-sftkey";
+
     @Spec
     CommandSpec spec;
 
@@ -133,18 +137,41 @@ public final class TrainCommand implements Callable<Integer> {
         FineTuneConfig cfg = new FineTuneConfig(steps, batchSize, gradAccum, lr, warmup, FineTuneConfig.Schedule.parse(schedule),
                 minLrRatio, weightDecay, maxGradNorm, seed, nThreads, deterministic, Normalization.parse(normalization),
                 kind == Objectives.Kind.DFT, saveEvery);
-        try (Tokenizer tokenizer = Tokenizer.load(modelDir)) {
+        Path tokenizerDir = kind == Objectives.Kind.SFTKEY ? sftKeyTokenizer(modelDir) : modelDir;
+        try (Tokenizer tokenizer = Tokenizer.load(tokenizerDir)) {
             List<TrainingStage> stages = stages(kind, tokenizer);
             CausalLM base = CausalLM.load(modelDir, new Device("cpu"), ScalarType.Float);
+            // New tag ids past the embedding get mean-initialised rows; a model whose embedding is already
+            // larger than its tokenizer (Qwen pads to a multiple of 128) keeps its size, the tags take spare rows.
+            if (tokenizer.vocabSize() > base.config().vocabSize()) base = base.resizeTokenEmbeddings(Math.toIntExact(tokenizer.vocabSize()));
             Trainable trainable = loraRank > 0 ? new LoraModel(base, loraRank, loraAlpha, loraTargets, seed) : new FullFineTune(base);
             long pad = tokenizer.padTokenId() != null ? tokenizer.padTokenId() : eos(tokenizer);
             Progress.Task bar = bars.start("train " + kind.name().toLowerCase(Locale.ROOT), steps);
-            TrainResult r = FineTuner.train(trainable, stages, pad, cfg, out, modelDir, resume,
+            TrainResult r = FineTuner.train(trainable, stages, pad, cfg, out, tokenizerDir, resume,
                     (step, total, loss, rate, norm) -> bar.update(step + 1, String.format(Locale.ROOT, "loss %.4f lr %.2e |g| %.3f", loss, rate, norm)));
             bar.finish(r.losses().length == 0 ? "nothing left to train" : String.format(Locale.ROOT, "final loss %.4f", r.finalLoss()));
         }
         spec.commandLine().getOut().println("wrote " + out.resolve("final") + " and " + out.resolve("metrics.jsonl"));
         return 0;
+    }
+
+    /**
+     * The tokenizer SFTKey trains with: the model's own when each tag is already one token, otherwise a copy
+     * with the tags added ({@link AddedTokens#extend}) under OUT/tokenizer-sftkey/, which checkpoints and
+     * final/ then carry. Rebuilt from the model directory on every run, so a resumed run gets the same ids.
+     */
+    private Path sftKeyTokenizer(Path modelDir) throws IOException {
+        List<String> tags = List.of(Objectives.THINK_OPEN, Objectives.THINK_CLOSE, Objectives.ANSWER_OPEN, Objectives.ANSWER_CLOSE);
+        List<String> missing = new ArrayList<>();
+        try (Tokenizer tokenizer = Tokenizer.load(modelDir)) {
+            for (String tag : tags) if (tokenizer.encode(tag, false).length != 1) missing.add(tag);
+        }
+        if (missing.isEmpty()) return modelDir;
+        Path extended = out.resolve(SFTKEY_TOKENIZER);
+        AddedTokens.Result r = AddedTokens.extend(modelDir, tags, extended);
+        spec.commandLine().getErr().println("sftkey: the tokenizer has no single token for " + String.join(" ", missing)
+                + "; added " + r.ids() + " (vocabulary " + r.vocabSize() + ", new embedding rows = mean of the old) in " + extended);
+        return extended;
     }
 
     private List<TrainingStage> stages(Objectives.Kind kind, Tokenizer tokenizer) {

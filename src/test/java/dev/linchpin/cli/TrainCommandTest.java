@@ -3,10 +3,14 @@ package dev.linchpin.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.linchpin.defaults.DefaultConfig;
 import dev.linchpin.defaults.EmbeddedDefault;
 import dev.linchpin.model.safetensors.SafetensorsFile;
+import dev.linchpin.tokenizer.Tokenizer;
+import dev.linchpin.train.Objectives;
+import dev.linchpin.train.WeightedExample;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -69,13 +73,55 @@ class TrainCommandTest {
         assertTrue(Files.isRegularFile(out.resolve("final/model.safetensors")));
     }
 
+    /**
+     * SFTKey on the default, whose word-level tokenizer has no tag tokens: the tags are added and the model
+     * resized (one log line), each stage lowers its loss, final/ carries the extended tokenizer, and the
+     * stage-2 weights of one example decode to exactly "<Answer>N</Answer>" + EOS, with N read from the data.
+     */
     @Test
-    void sftKeyOnATokenizerWithoutTheTagsIsAOneLineError() throws Exception {
-        Path model = defaultModel();
+    void sftKeyAddsTheTagsAndLowersTheLossInEachStage() throws Exception {
+        Path model = defaultModel(), out = scratch.resolve("sftkey");
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        assertEquals(1, run(args(model, scratch.resolve("k"), "sftkey", 4), err));
-        String msg = err.toString(StandardCharsets.UTF_8);
-        assertTrue(msg.contains("cannot encode the SFTKey tag <Thinking>"), msg);
+        assertEquals(0, run(args(model, out, "sftkey", 24), err), err.toString());
+        String log = err.toString(StandardCharsets.UTF_8);
+        assertTrue(log.contains("sftkey: the tokenizer has no single token for <Thinking> </Thinking> <Answer> </Answer>"), log);
+
+        List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
+        assertEquals(24, lines.size());
+        ObjectMapper json = new ObjectMapper();
+        for (String stage : List.of("sftkey-1", "sftkey-2")) {
+            List<Double> l = new ArrayList<>();
+            for (String line : lines) {
+                JsonNode n = json.readTree(line);
+                if (n.get("stage").asText().equals(stage)) {
+                    l.add(n.get("loss").asDouble());
+                    double fraction = n.get("trained_token_fraction").asDouble();
+                    assertTrue(stage.equals("sftkey-1") ? fraction == 1.0 : fraction > 0 && fraction < 0.5, stage + " fraction " + fraction);
+                }
+            }
+            assertEquals(12, l.size(), stage);
+            double first = (l.get(0) + l.get(1) + l.get(2)) / 3, last = (l.get(9) + l.get(10) + l.get(11)) / 3;
+            System.out.printf("%s: loss %.4f -> %.4f%n", stage, first, last);
+            assertTrue(last < first, stage + ": loss " + first + " -> " + last);
+        }
+
+        long oldVocab = json.readTree(model.resolve("config.json").toFile()).get("vocab_size").asLong();
+        assertEquals(oldVocab + 4, json.readTree(out.resolve("final/config.json").toFile()).get("vocab_size").asLong());
+        JsonNode firstExample = json.readTree(Files.readAllLines(smallData(model)).get(0));
+        String solution = firstExample.get("answer").asText();
+        String reasoning = solution.substring(0, solution.lastIndexOf("####")).strip();
+        String answer = solution.substring(solution.lastIndexOf("####") + 4).strip();
+        try (Tokenizer tok = Tokenizer.load(out.resolve("final"))) {
+            for (String tag : List.of("<Thinking>", "</Thinking>", "<Answer>", "</Answer>")) assertEquals(1, tok.encode(tag, false).length, tag);
+            long eos = tok.eosTokenIds().iterator().next();
+            WeightedExample stage2 = Objectives.sftKey(tok, new long[] {eos}, solution, eos)[1];
+            List<Long> weighted = new ArrayList<>(), unweighted = new ArrayList<>();
+            long[] ids = stage2.response();
+            float[] w = stage2.weights();
+            for (int t = 0; t < ids.length; t++) (w[t] != 0f ? weighted : unweighted).add(ids[t]);
+            assertEquals("<Answer>" + answer + "</Answer><|endoftext|>", tok.decode(weighted.stream().mapToLong(x -> x).toArray(), false));
+            assertEquals("<Thinking>" + reasoning + "</Thinking>", tok.decode(unweighted.stream().mapToLong(x -> x).toArray(), false));
+        }
     }
 
     @Test
