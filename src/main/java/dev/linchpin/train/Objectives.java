@@ -87,7 +87,8 @@ public final class Objectives {
      *
      * @throws IllegalArgumentException if the solution has no "####", or the tokenizer cannot encode
      *                                  the tags (decode(encode(tag)) != tag, e.g. a word-level vocabulary
-     *                                  without the tag words)
+     *                                  without the tag words); {@code linchpin train} avoids this by adding
+     *                                  the tags as tokens first ({@link dev.linchpin.tokenizer.AddedTokens})
      */
     public static WeightedExample[] sftKey(Tokenizer tokenizer, long[] prompt, String solution, long eos) {
         int cut = solution.lastIndexOf("####");
@@ -97,7 +98,7 @@ public final class Objectives {
             String back = tokenizer.decode(tokenizer.encode(tag, false), false);
             if (!back.equals(tag)) {
                 throw new IllegalArgumentException(tokenizer.directory() + ": the tokenizer cannot encode the SFTKey tag " + tag
-                        + " (it decodes back as '" + back + "'); use a tokenizer whose vocabulary covers the tags");
+                        + " (it decodes back as '" + back + "'); add the tags as tokens first (AddedTokens.extend, as linchpin train does)");
             }
         }
         long[] think = tokenizer.encode(THINK_OPEN + reasoning + THINK_CLOSE, false);

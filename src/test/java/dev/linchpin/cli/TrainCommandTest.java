@@ -124,6 +124,36 @@ class TrainCommandTest {
         }
     }
 
+    /**
+     * A resumed SFTKey run rebuilds the same extended tokenizer and resized model, then restores the
+     * checkpoint: its final weights equal an uninterrupted run's bit for bit. The interruption is simulated
+     * by deleting what a run killed after checkpoint-2 (in stage 1 of 3 steps) would not have written (the child-JVM kill is tested
+     * for sft below).
+     */
+    @Test
+    void sftKeyResumesAcrossTheStageBoundaryBitForBit() throws Exception {
+        Path model = defaultModel(), reference = scratch.resolve("key-ref"), resumed = scratch.resolve("key-resumed");
+        String[] det = {"--deterministic", "--save-every", "2", "--stage1-steps", "3"};
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(0, run(args(model, reference, "sftkey", 6, det), err), err.toString());
+        assertEquals(0, run(args(model, resumed, "sftkey", 6, det), err), err.toString());
+        for (String gone : List.of("final", "checkpoint-6", "checkpoint-4", TrainCommand.SFTKEY_TOKENIZER)) deleteTree(resumed.resolve(gone));
+        assertEquals(0, run(args(model, resumed, "sftkey", 6, concat(det, "--resume")), err), err.toString());
+        try (SafetensorsFile a = SafetensorsFile.open(reference.resolve("final/model.safetensors"));
+             SafetensorsFile b = SafetensorsFile.open(resumed.resolve("final/model.safetensors"))) {
+            assertEquals(a.tensors().keySet(), b.tensors().keySet());
+            for (String name : a.tensors().keySet()) assertTrue(a.load(name).equal(b.load(name)), name + " differs after resume");
+        }
+        assertEquals(Files.readString(reference.resolve("final/tokenizer.json")), Files.readString(resumed.resolve("final/tokenizer.json")));
+    }
+
+    static void deleteTree(Path p) throws java.io.IOException {
+        if (!Files.exists(p)) return;
+        try (var walk = Files.walk(p)) {
+            for (Path f : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(f);
+        }
+    }
+
     @Test
     void killedRunResumesToTheUninterruptedWeightsBitForBit() throws Exception {
         Path model = defaultModel(), reference = scratch.resolve("reference"), killed = scratch.resolve("killed");
