@@ -23,6 +23,7 @@
  * kernel might make on its own (it should make none).
  */
 #include "linchpin.h"
+#include "bench_support.h"
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -55,15 +56,6 @@ struct Options {
 
 const char *dtype_name(int dt) { return dt == LP_F32 ? "f32" : dt == LP_BF16 ? "bf16" : "f16"; }
 
-std::string json_escape(const std::string &s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (static_cast<unsigned char>(c) < 0x20) continue;
-        out += c;
-    }
-    return out;
-}
 
 /* A failed CUDA call of the harness itself: report it as this configuration's error. */
 #define BCK(expr)                                                                                  \
@@ -280,12 +272,8 @@ int main(int argc, char **argv) {
                      argv[0]);
         return 2;
     }
-    if (lp_cuda_load(nullptr) != LP_OK) {
-        std::fprintf(stderr, "SKIP: %s\n", lp_last_error());
-        return 77;
-    }
     char name[256];
-    if (lp_cuda_device_name(name, sizeof name) != LP_OK) std::snprintf(name, sizeof name, "unknown (%s)", lp_last_error());
+    if (const int skip = lp_bench_load_cuda(name, sizeof name); skip >= 0) return skip;
     uint64_t seed = 20240917;
     for (const Config &c : o.configs) {
         std::fprintf(stderr, "bench_masked_ce: %s N=%" PRId64 " D=%" PRId64 " V=%" PRId64 " density=%.2f\n",

@@ -15,6 +15,7 @@
  * staircase 2·max(b)·Hkv·d·2, per-branch 2·Σ b_i·Hkv·d·2.
  */
 #include "linchpin.h"
+#include "bench_support.h"
 
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
@@ -46,15 +47,6 @@ __global__ void fill_bf16(__nv_bfloat16 *p, int64_t n, uint64_t seed) {
     }
 }
 
-std::string json_escape(const std::string &s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (static_cast<unsigned char>(c) < 0x20) continue;
-        out += c;
-    }
-    return out;
-}
 
 struct Timing {
     double med = NAN, min = NAN, p90 = NAN;
@@ -191,12 +183,8 @@ int main(int argc, char **argv) {
     }
     const char *quick = std::getenv("LP_BENCH_QUICK");
     if (quick && quick[0] == '1') warmup = 1, iters = 3;
-    if (lp_cuda_load(nullptr) != LP_OK) {
-        std::fprintf(stderr, "SKIP: %s\n", lp_last_error());
-        return 77;
-    }
     char name[256];
-    if (lp_cuda_device_name(name, sizeof name) != LP_OK) std::snprintf(name, sizeof name, "unknown");
+    if (const int skip = lp_bench_load_cuda(name, sizeof name); skip >= 0) return skip;
     const int64_t heads[2][2] = {{32, 8}, {28, 4}};
     for (int64_t T : {1024, 4096, 8192})
         for (int64_t n : {16, 64, 256})

@@ -6,6 +6,7 @@
  * LP_BENCH_QUICK=1: 1 warm-up, 3 timed calls; else --warmup (3) / --iters (10).
  */
 #include "linchpin.h"
+#include "bench_support.h"
 
 #include <cuda_runtime.h>
 
@@ -23,15 +24,6 @@
 
 namespace {
 
-std::string json_escape(const std::string &s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (static_cast<unsigned char>(c) < 0x20) continue;
-        out += c;
-    }
-    return out;
-}
 
 void emit(const std::string &device, const char *mode, int64_t B, int64_t V, int64_t n, double T, double top_p,
           const std::function<int()> &call, cudaStream_t st, int warmup, int iters) {
@@ -81,12 +73,8 @@ int main(int argc, char **argv) {
     }
     const char *quick = std::getenv("LP_BENCH_QUICK");
     if (quick && quick[0] == '1') warmup = 1, iters = 3;
-    if (lp_cuda_load(nullptr) != LP_OK) {
-        std::fprintf(stderr, "SKIP: %s\n", lp_last_error());
-        return 77;
-    }
     char name[256];
-    if (lp_cuda_device_name(name, sizeof name) != LP_OK) std::snprintf(name, sizeof name, "unknown");
+    if (const int skip = lp_bench_load_cuda(name, sizeof name); skip >= 0) return skip;
     const int64_t V = 152064;
     cudaStream_t st = nullptr;
     if (cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking) != cudaSuccess) return 2;
