@@ -26,7 +26,8 @@ import java.util.Set;
  *
  * <p>Order of work: (1) the whole data file is read once and checked (bad lines, missing gold answers
  * and duplicate ids fail here, naming file and line, before any model is loaded); (2) the masks file is
- * opened for appending, dropping a truncated last line, and its finished ids are skipped; (3) the
+ * opened for appending, dropping a truncated last line, and its finished ids are skipped — after checking
+ * that it was mined with the same settings ({@code <out>.options.json}, {@link MiningFingerprint}); (3) the
  * remaining examples of the shard are mined batch by batch in data order, each batch appended and
  * forced to disk before the next starts, and the summary rewritten.
  */
@@ -74,6 +75,7 @@ public final class MiningRun {
                 log.println("mine: dropped a truncated last line (" + masks.truncatedBytes() + " bytes) of " + s.out());
             }
             Set<String> finished = masks.finishedIds();
+            MiningFingerprint.recordOrCheck(s.out(), MiningFingerprint.of(s), !finished.isEmpty(), log);
             long todo = 0;
             try (DatasetReader r = DatasetReader.open(s.data(), s.format())) {
                 for (long i = 0; r.hasNext(); i++) {

@@ -192,6 +192,29 @@ class MiningEndToEndTest {
     }
 
     @Test
+    void resumingWithOtherMiningSettingsIsRefusedButOtherBatchSizesAreFine() throws IOException {
+        Path partial = scratch.resolve("masks-partial.jsonl");
+        List<String> lines = Files.readAllLines(masks, StandardCharsets.UTF_8);
+        Files.write(partial, lines.subList(0, 3), StandardCharsets.UTF_8);
+        Files.copy(masks.resolveSibling(masks.getFileName() + ".options.json"),
+                partial.resolveSibling(partial.getFileName() + ".options.json"));
+        byte[] before = Files.readAllBytes(partial);
+
+        List<String> args = MiningFixture.mineArgs(model, data, partial, 4);
+        args.addAll(List.of("--k", "3"));
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = Main.run(args.toArray(String[]::new), new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        String log = err.toString(StandardCharsets.UTF_8);
+        assertEquals(1, status, log);
+        assertTrue(log.contains("k: was 2, now 3") && log.contains("new --out"), log);
+        assertArrayEquals(before, Files.readAllBytes(partial), "a refused resume leaves the masks file alone");
+
+        mine(partial, 2);   // batch size does not change records: resuming with another one is allowed
+        assertArrayEquals(Files.readAllBytes(masks), Files.readAllBytes(partial));
+    }
+
+    @Test
     void shardsPartitionTheDataAndTogetherEqualTheWholeRun() throws IOException {
         List<MaskRecord> all = read(masks);
         List<String> merged = new ArrayList<>();
