@@ -41,13 +41,17 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code linchpin train}: fine-tune with one objective (sft, cft, sftkey, dft, random, numeric), fully or
- * with LoRA, writing checkpoints, metrics and the final model under {@code --out}.
+ * with LoRA, on CPU or CUDA, fp32 or bf16 autocast, writing checkpoints, metrics and the final model under
+ * {@code --out}. With LoRA and sftkey on a tokenizer that lacked the tags, the added tags' embedding rows
+ * are trained too ({@link LoraModel}'s trainable token rows).
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Fine-tune a model: every objective is a per-token weight on response tokens (EOS included) "
                 + "through the fused masked linear-CE kernel.",
                 "Writes OUT/checkpoint-<step>/ (Hugging Face layout + optimizer state), OUT/metrics.jsonl and OUT/final/; "
-                + "--resume continues from the latest checkpoint."})
+                + "--resume continues from the latest checkpoint.",
+                "Full fine-tuning or LoRA (--lora-rank > 0; final/ holds merged weights). --device cuda with --precision bf16|auto "
+                + "runs the forward under bf16 autocast; master weights and AdamW state stay fp32."})
 public final class TrainCommand implements Callable<Integer> {
     /** Under --out: the model's tokenizer with the SFTKey tags added, when it lacked them. */
     public static final String SFTKEY_TOKENIZER = "tokenizer-sftkey";
