@@ -41,13 +41,17 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code linchpin train}: fine-tune with one objective (sft, cft, sftkey, dft, random, numeric), fully or
- * with LoRA, writing checkpoints, metrics and the final model under {@code --out}.
+ * with LoRA, on CPU or CUDA, fp32 or bf16 autocast, writing checkpoints, metrics and the final model under
+ * {@code --out}. With LoRA and sftkey on a tokenizer that lacked the tags, the added tags' embedding rows
+ * are trained too ({@link LoraModel}'s trainable token rows).
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Fine-tune a model: every objective is a per-token weight on response tokens (EOS included) "
                 + "through the fused masked linear-CE kernel.",
                 "Writes OUT/checkpoint-<step>/ (Hugging Face layout + optimizer state), OUT/metrics.jsonl and OUT/final/; "
-                + "--resume continues from the latest checkpoint."})
+                + "--resume continues from the latest checkpoint.",
+                "Full fine-tuning or LoRA (--lora-rank > 0; final/ holds merged weights). --device cuda with --precision bf16|auto "
+                + "runs the forward under bf16 autocast; master weights and AdamW state stay fp32."})
 public final class TrainCommand implements Callable<Integer> {
     /** Under --out: the model's tokenizer with the SFTKey tags added, when it lacked them. */
     public static final String SFTKEY_TOKENIZER = "tokenizer-sftkey";
@@ -107,13 +111,22 @@ public final class TrainCommand implements Callable<Integer> {
     int saveEvery;
     @Option(names = "--resume", defaultValue = "false", description = "Continue from the latest checkpoint in --out (default: ${DEFAULT-VALUE}).")
     boolean resume;
-    @Option(names = "--lora-rank", defaultValue = "0", description = "LoRA rank; 0: full fine-tuning (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lora-rank", defaultValue = "0", description = "LoRA rank; 0: full fine-tuning. With sftkey, tag tokens added to the vocabulary also train their "
+            + "embedding (and untied lm_head) rows (default: ${DEFAULT-VALUE}).")
     int loraRank;
     @Option(names = "--lora-alpha", defaultValue = "16", description = "LoRA alpha (default: ${DEFAULT-VALUE}).")
     double loraAlpha;
     @Option(names = "--lora-targets", defaultValue = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj", split = ",",
             description = "LoRA target modules (default: ${DEFAULT-VALUE}).")
     List<String> loraTargets;
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda (needs libtorch's CUDA build, -Pgpu, and the CUDA backend) (default: ${DEFAULT-VALUE}).")
+    String device;
+    @Option(names = "--precision", defaultValue = "auto", description = "fp32, bf16 or auto: the forward under bf16 autocast, "
+            + "master weights and AdamW state fp32 either way; auto = bf16 on a CUDA GPU of compute capability 8.0+, else fp32 (default: ${DEFAULT-VALUE}).")
+    String precision;
+    @Option(names = "--keep-checkpoints", defaultValue = "1", description = "Keep the latest N checkpoint-<step>/ directories "
+            + "(the one a --resume started from is never deleted) (default: ${DEFAULT-VALUE}).")
+    int keepCheckpoints;
     @Option(names = "--progress", defaultValue = "auto", description = "auto, bar or log (default: ${DEFAULT-VALUE}).")
     String progress;
 
@@ -136,15 +149,18 @@ public final class TrainCommand implements Callable<Integer> {
         int nThreads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         FineTuneConfig cfg = new FineTuneConfig(steps, batchSize, gradAccum, lr, warmup, FineTuneConfig.Schedule.parse(schedule),
                 minLrRatio, weightDecay, maxGradNorm, seed, nThreads, deterministic, Normalization.parse(normalization),
-                kind == Objectives.Kind.DFT, saveEvery);
+                kind == Objectives.Kind.DFT, saveEvery, keepCheckpoints, dev.linchpin.train.Precision.parse(precision));
+        Device target = device(device);
         Path tokenizerDir = kind == Objectives.Kind.SFTKEY ? sftKeyTokenizer(modelDir) : modelDir;
         try (Tokenizer tokenizer = Tokenizer.load(tokenizerDir)) {
             List<TrainingStage> stages = stages(kind, tokenizer);
-            CausalLM base = CausalLM.load(modelDir, new Device("cpu"), ScalarType.Float);
+            CausalLM base = CausalLM.load(modelDir, target, ScalarType.Float);   // fp32 master weights whatever --precision
             // New tag ids past the embedding get mean-initialised rows; a model whose embedding is already
             // larger than its tokenizer (Qwen pads to a multiple of 128) keeps its size, the tags take spare rows.
             if (tokenizer.vocabSize() > base.config().vocabSize()) base = base.resizeTokenEmbeddings(Math.toIntExact(tokenizer.vocabSize()));
-            Trainable trainable = loraRank > 0 ? new LoraModel(base, loraRank, loraAlpha, loraTargets, seed) : new FullFineTune(base);
+            // LoRA freezes the embedding, so the added tags' rows (still the mean row) are trained as well.
+            Trainable trainable = loraRank > 0 ? new LoraModel(base, loraRank, loraAlpha, loraTargets, seed, addedTokenIds)
+                    : new FullFineTune(base);
             long pad = tokenizer.padTokenId() != null ? tokenizer.padTokenId() : eos(tokenizer);
             Progress.Task bar = bars.start("train " + kind.name().toLowerCase(Locale.ROOT), steps);
             TrainResult r = FineTuner.train(trainable, stages, pad, cfg, out, tokenizerDir, resume,
@@ -169,9 +185,39 @@ public final class TrainCommand implements Callable<Integer> {
         if (missing.isEmpty()) return modelDir;
         Path extended = out.resolve(SFTKEY_TOKENIZER);
         AddedTokens.Result r = AddedTokens.extend(modelDir, tags, extended);
+        addedTokenIds = r.newTokens().stream().mapToLong(t -> r.ids().get(t)).toArray();   // rows that hold only the mean
         spec.commandLine().getErr().println("sftkey: the tokenizer has no single token for " + String.join(" ", missing)
                 + "; added " + r.ids() + " (vocabulary " + r.vocabSize() + ", new embedding rows = mean of the old) in " + extended);
         return extended;
+    }
+
+    /** Token ids added to the tokenizer by this run (sftkey tags), whose rows LoRA trains too. */
+    private long[] addedTokenIds = new long[0];
+
+    /** The training device; CUDA only where libtorch has it and the fused kernel's CUDA backend loaded. */
+    static Device device(String name) {
+        switch (name.strip().toLowerCase(Locale.ROOT)) {
+            case "cpu":
+                return new Device("cpu");
+            case "cuda":
+                boolean torchCuda;
+                try {
+                    torchCuda = org.bytedeco.pytorch.global.torch.cuda_is_available();
+                } catch (Throwable t) {
+                    torchCuda = false;
+                }
+                if (!torchCuda) {
+                    throw new IllegalArgumentException("--device cuda: this libtorch has no usable CUDA (the default org.bytedeco:pytorch "
+                            + "jar is the CPU build; build with -Pgpu on a machine with an NVIDIA driver and GPU)");
+                }
+                if (!dev.linchpin.nativ.CudaBackend.isAvailable()) {
+                    throw new IllegalArgumentException("--device cuda: the fused loss kernel's CUDA backend is unavailable: "
+                            + dev.linchpin.nativ.CudaBackend.unavailabilityCause());
+                }
+                return new Device("cuda:0");
+            default:
+                throw new IllegalArgumentException("--device must be cpu or cuda, got '" + name + "'");
+        }
     }
 
     private List<TrainingStage> stages(Objectives.Kind kind, Tokenizer tokenizer) {

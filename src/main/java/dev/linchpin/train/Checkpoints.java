@@ -29,7 +29,8 @@ import org.bytedeco.pytorch.Tensor;
  *
  * <p>Atomicity: a checkpoint is written into {@code .tmp-checkpoint-<step>} and renamed into place
  * when complete, so {@code checkpoint-*} directories are always whole; a killed writer leaves only a
- * temporary directory, removed by the next save. Older checkpoints are deleted after a new one lands.
+ * temporary directory, removed by the next save. After a new checkpoint lands, older ones beyond the
+ * latest {@code keep} are deleted, except the one the run resumed from (kept for the whole run).
  */
 public final class Checkpoints {
     static final String STATE = "trainer_state.json", TRAINABLE = "trainable.safetensors", OPTIMIZER = "optimizer.pt";
@@ -37,9 +38,20 @@ public final class Checkpoints {
 
     private Checkpoints() {}
 
-    /** Writes the checkpoint of {@code stepsDone} completed steps; returns its directory. */
+    /** Writes the checkpoint of {@code stepsDone} completed steps, keeping no older one; returns its directory. */
     public static Path save(Path outDir, int stepsDone, Trainable trainable, AdamW optimizer, Path tokenizerDirOrNull,
             ObjectNode extraState) throws IOException {
+        return save(outDir, stepsDone, trainable, optimizer, tokenizerDirOrNull, extraState, 1, null);
+    }
+
+    /**
+     * Writes the checkpoint of {@code stepsDone} completed steps; returns its directory. Then deletes the
+     * older checkpoints (fewer steps) beyond the latest {@code keep} (the new one counts), never
+     * {@code protectedOrNull}.
+     */
+    public static Path save(Path outDir, int stepsDone, Trainable trainable, AdamW optimizer, Path tokenizerDirOrNull,
+            ObjectNode extraState, int keep, Path protectedOrNull) throws IOException {
+        if (keep < 1) throw new IllegalArgumentException("checkpoints to keep must be >= 1, got " + keep);
         Files.createDirectories(outDir);
         try (Stream<Path> s = Files.list(outDir)) {
             for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".tmp-checkpoint-")).toList()) deleteTree(p);
@@ -62,8 +74,13 @@ public final class Checkpoints {
         SafetensorsWriter.writeTextAtomically(tmp.resolve(STATE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(state));
         if (Files.exists(dir)) deleteTree(dir);
         Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+        java.util.List<Path> older = new java.util.ArrayList<>();
         try (DirectoryStream<Path> s = Files.newDirectoryStream(outDir, "checkpoint-*")) {
-            for (Path p : s) if (!p.equals(dir) && stepOf(p) >= 0 && stepOf(p) < stepsDone) deleteTree(p);
+            for (Path p : s) if (!p.equals(dir) && stepOf(p) >= 0 && stepOf(p) < stepsDone) older.add(p);
+        }
+        older.sort(Comparator.comparingInt(Checkpoints::stepOf).reversed());
+        for (Path p : older.subList(Math.min(older.size(), keep - 1), older.size())) {
+            if (protectedOrNull == null || !p.toAbsolutePath().normalize().equals(protectedOrNull.toAbsolutePath().normalize())) deleteTree(p);
         }
         return dir;
     }

@@ -21,10 +21,12 @@ import java.util.Locale;
  * @param normalization   how token losses reduce to the step loss
  * @param dft             weight each token by its detached probability (DFT)
  * @param checkpointEvery write a checkpoint every this many steps (and after the last); 0: only final
+ * @param keepCheckpoints how many of the latest checkpoint directories to keep (at least 1)
+ * @param precision       forward precision ({@link Precision}); master weights and AdamW state are fp32 either way
  */
 public record FineTuneConfig(int steps, int microBatch, int gradAccum, double peakLr, int warmupSteps, Schedule schedule,
         double minLrRatio, double weightDecay, double maxGradNorm, long seed, int threads, boolean deterministic,
-        Normalization normalization, boolean dft, int checkpointEvery) {
+        Normalization normalization, boolean dft, int checkpointEvery, int keepCheckpoints, Precision precision) {
 
     /** Learning-rate decay after warmup. */
     public enum Schedule {
@@ -39,13 +41,24 @@ public record FineTuneConfig(int steps, int microBatch, int gradAccum, double pe
         }
     }
 
+    /** fp32, keeping only the latest checkpoint. */
+    public FineTuneConfig(int steps, int microBatch, int gradAccum, double peakLr, int warmupSteps, Schedule schedule,
+            double minLrRatio, double weightDecay, double maxGradNorm, long seed, int threads, boolean deterministic,
+            Normalization normalization, boolean dft, int checkpointEvery) {
+        this(steps, microBatch, gradAccum, peakLr, warmupSteps, schedule, minLrRatio, weightDecay, maxGradNorm, seed, threads,
+                deterministic, normalization, dft, checkpointEvery, 1, Precision.FP32);
+    }
+
     public FineTuneConfig {
         if (steps < 1) throw new IllegalArgumentException("steps must be >= 1, got " + steps);
         if (microBatch < 1 || gradAccum < 1) throw new IllegalArgumentException("batch size and gradient accumulation must be >= 1");
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         if (!(weightDecay >= 0) || Double.isNaN(maxGradNorm)) throw new IllegalArgumentException("weight decay must be >= 0 and max grad norm a number");
         if (checkpointEvery < 0) throw new IllegalArgumentException("checkpoint interval must be >= 0");
-        if (schedule == null || normalization == null) throw new IllegalArgumentException("schedule and normalization are required");
+        if (keepCheckpoints < 1) throw new IllegalArgumentException("checkpoints to keep must be >= 1, got " + keepCheckpoints);
+        if (schedule == null || normalization == null || precision == null) {
+            throw new IllegalArgumentException("schedule, normalization and precision are required");
+        }
         new LrSchedule(peakLr, warmupSteps, steps, minLrRatio);   // validates
     }
 
@@ -55,6 +68,18 @@ public record FineTuneConfig(int steps, int microBatch, int gradAccum, double pe
         if (schedule == Schedule.COSINE || step < warmupSteps) return cosine.lr(step);
         double progress = Math.min(1.0, (double) (step - warmupSteps) / Math.max(1, steps - warmupSteps));
         return peakLr * (minLrRatio + (1 - minLrRatio) * (1 - progress));
+    }
+
+    /** This configuration with another forward precision. */
+    public FineTuneConfig withPrecision(Precision p) {
+        return new FineTuneConfig(steps, microBatch, gradAccum, peakLr, warmupSteps, schedule, minLrRatio, weightDecay, maxGradNorm,
+                seed, threads, deterministic, normalization, dft, checkpointEvery, keepCheckpoints, p);
+    }
+
+    /** This configuration keeping the latest {@code n} checkpoints. */
+    public FineTuneConfig withKeepCheckpoints(int n) {
+        return new FineTuneConfig(steps, microBatch, gradAccum, peakLr, warmupSteps, schedule, minLrRatio, weightDecay, maxGradNorm,
+                seed, threads, deterministic, normalization, dft, checkpointEvery, n, precision);
     }
 
     /** Sequences per optimizer step. */

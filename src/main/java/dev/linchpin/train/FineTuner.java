@@ -31,6 +31,10 @@ import org.bytedeco.pytorch.global.torch;
  * of a step do not depend on how it is split, and accumulation over k micro-batches equals one batch
  * (up to float summation order). Resume replays the order up to the checkpoint's step.
  *
+ * <p>Precision ({@link FineTuneConfig#precision()}): the trained tensors must be fp32 (master weights)
+ * and AdamW's moments are fp32 with them; under {@link Precision#BF16} only the model's forward runs in
+ * bf16 autocast ({@link ObjectiveLoss}). The resolved precision is recorded in each checkpoint's state.
+ *
  * <p>Outputs under {@code outDir}: {@code checkpoint-<step>/} ({@link Checkpoints}), {@code metrics.jsonl}
  * (one line per step: step, stage, loss, lr, grad_norm, tokens_per_s, trained_token_fraction), and
  * {@code final/} (Hugging Face layout; merged weights for LoRA).
@@ -67,12 +71,15 @@ public final class FineTuner {
             orders.add(new Trainer.BatchOrder<>(usable, WeightedExample::length, config.stepExamples(), config.seed() + i));
         }
         Map<String, Tensor> named = trainable.trainableParameters();
+        Precision precision = config.precision().resolve(trainable.device());
+        requireFp32MasterWeights(named);
         TensorVector params = new TensorVector(named.values().toArray(new Tensor[0]));
         AdamWOptions options = new AdamWOptions(config.lr(0));
         options.weight_decay().put(config.weightDecay());
         AdamW optimizer = new AdamW(params, options);
 
         int start = 0;
+        Path resumedFrom = null;
         Path metrics = outDir.resolve("metrics.jsonl");
         Files.createDirectories(outDir);
         if (resume) {
@@ -81,6 +88,7 @@ public final class FineTuner {
                 start = Checkpoints.state(ckpt).get("step").asInt();
                 if (start > config.steps()) throw new IllegalArgumentException(ckpt + " is past the configured " + config.steps() + " steps");
                 Checkpoints.restore(ckpt, trainable, optimizer);
+                resumedFrom = ckpt;
                 for (int s = 0; s < start; s++) orders.get(stageOf(stages, s)).next();   // replay the data order
                 keepMetricsUpTo(metrics, start);
             }
@@ -109,7 +117,7 @@ public final class FineTuner {
                         stepTokens += e.trainableTokens();
                         responseTokens += e.response().length;
                     }
-                    loss = accumulate(trainable, examples, padId, config, kernelThreads);
+                    loss = accumulate(trainable, examples, padId, config, kernelThreads, precision);
                     if (!Double.isFinite(loss)) throw diverged(step, loss, lr, lastGood);
                     double norm = torch.clip_grad_norm_(params, config.maxGradNorm() > 0 ? config.maxGradNorm() : Double.MAX_VALUE);
                     if (!Double.isFinite(norm)) throw diverged(step, norm, lr, lastGood);
@@ -136,7 +144,9 @@ public final class FineTuner {
                     ObjectNode extra = JSON.createObjectNode();
                     extra.put("total_steps", config.steps());
                     extra.put("seed", config.seed());
-                    lastGood = Checkpoints.save(outDir, step + 1, trainable, optimizer, tokenizerDirOrNull, extra);
+                    extra.put("precision", precision.name().toLowerCase(java.util.Locale.ROOT));
+                    lastGood = Checkpoints.save(outDir, step + 1, trainable, optimizer, tokenizerDirOrNull, extra,
+                            config.keepCheckpoints(), resumedFrom);
                     trainable.requiresGrad(true);
                 }
             }
@@ -159,19 +169,38 @@ public final class FineTuner {
      * non-finite micro-batch loss, in which case no gradient of that micro-batch was added.
      */
     static double accumulate(Trainable trainable, List<WeightedExample> examples, long padId, FineTuneConfig config, int kernelThreads) {
+        return accumulate(trainable, examples, padId, config, kernelThreads, config.precision().resolve(trainable.device()));
+    }
+
+    static double accumulate(Trainable trainable, List<WeightedExample> examples, long padId, FineTuneConfig config, int kernelThreads,
+            Precision precision) {
         long stepTokens = 0;
         for (WeightedExample e : examples) stepTokens += e.trainableTokens();
         double loss = 0;
         for (int m = 0; m < config.gradAccum(); m++) {
             List<WeightedExample> micro = examples.subList(m * config.microBatch(), (m + 1) * config.microBatch());
             WeightedBatch batch = WeightedBatch.of(micro, padId, config.normalization(), stepTokens, examples.size());
-            MaskedCeResult r = ObjectiveLoss.compute(trainable.forwardModel(), batch, config.dft(), kernelThreads);
+            MaskedCeResult r = ObjectiveLoss.compute(trainable.forwardModel(), batch, config.dft(), kernelThreads, precision);
             double part = r.lossValue();
             if (!Double.isFinite(part)) return part;
             loss += part;
             r.backward();
         }
         return loss;
+    }
+
+    /**
+     * Mixed precision keeps fp32 master weights: AdamW's moments take the dtype of the tensors they update,
+     * and bf16 weights would lose updates smaller than 2^-8 of the weight.
+     */
+    private static void requireFp32MasterWeights(Map<String, Tensor> named) {
+        for (Map.Entry<String, Tensor> e : named.entrySet()) {
+            org.bytedeco.pytorch.global.torch.ScalarType t = e.getValue().scalar_type().intern();
+            if (t != org.bytedeco.pytorch.global.torch.ScalarType.Float) {
+                throw new IllegalArgumentException("trained tensor '" + e.getKey() + "' is " + t
+                        + ": training keeps fp32 master weights (load the model as float32; --precision bf16 casts in the forward)");
+            }
+        }
     }
 
     private static int stageOf(List<TrainingStage> stages, int step) {

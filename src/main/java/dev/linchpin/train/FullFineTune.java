@@ -2,6 +2,7 @@ package dev.linchpin.train;
 
 import dev.linchpin.model.CausalLM;
 import java.util.Map;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 
 /** Full fine-tuning: every parameter of the model is trained in place. */
@@ -20,6 +21,11 @@ public final class FullFineTune implements Trainable {
     @Override
     public Map<String, Tensor> trainableParameters() {
         return model.namedParameters();
+    }
+
+    @Override
+    public Device device() {
+        return model.device();
     }
 
     @Override

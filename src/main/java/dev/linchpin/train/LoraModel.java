@@ -26,6 +26,14 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * the differentiable expression above and whose other weights are the frozen base tensors. Gradients
  * therefore reach only A and B, and the base model object is never modified. The cost per forward is
  * one [out, r]×[r, in] product per adapted matrix.
+ *
+ * <p>Trainable token rows: tokens added to the vocabulary for fine-tuning (the SFTKey tags) start from
+ * the mean embedding and mean nothing yet, and a frozen embedding would keep them so. As PEFT's
+ * {@code trainable_token_indices} does, the rows of the given token ids get a dense trainable delta
+ * {@code Δ [k, D]} (zero at start) in {@code model.embed_tokens.weight} and, when untied, in
+ * {@code lm_head.weight}: the effective matrix is {@code E.index_add(0, ids, Δ)}, so every other row
+ * stays frozen and the merged export writes {@code E[ids] + Δ}. This costs k·D parameters per matrix
+ * instead of PEFT's {@code modules_to_save} copy of the whole matrix.
  */
 public final class LoraModel implements Trainable {
     /** Module names PEFT users pass as target_modules for Llama-family models. */
@@ -35,12 +43,21 @@ public final class LoraModel implements Trainable {
     private final double scale;
     private final Map<String, Tensor> adapters = new LinkedHashMap<>();   // "<weight>.lora_A", "<weight>.lora_B"
     private final List<String> adapted;
+    private final Tensor tokenIds;   // int64 [k] on the base device, or null
+    private final long[] tokenIdList;
+
+    /** Adapters only: no trainable token rows. */
+    public LoraModel(CausalLM base, int rank, double alpha, List<String> targets, long seed) {
+        this(base, rank, alpha, targets, seed, new long[0]);
+    }
 
     /**
      * @param targets module-name suffixes (e.g. q_proj, v_proj); at least one weight must match
      * @param seed    seeds A's initialisation
+     * @param trainableTokenIds distinct token ids whose embedding (and untied LM-head) rows are trained
+     *                          through a delta (see the class comment); empty for none
      */
-    public LoraModel(CausalLM base, int rank, double alpha, List<String> targets, long seed) {
+    public LoraModel(CausalLM base, int rank, double alpha, List<String> targets, long seed, long[] trainableTokenIds) {
         if (rank < 1) throw new IllegalArgumentException("LoRA rank must be >= 1, got " + rank);
         if (!(alpha > 0) || Double.isInfinite(alpha)) throw new IllegalArgumentException("LoRA alpha must be positive, got " + alpha);
         for (String t : targets) {
@@ -67,6 +84,29 @@ public final class LoraModel implements Trainable {
         }
         if (names.isEmpty()) throw new IllegalArgumentException("no weight matches the LoRA targets " + targets);
         this.adapted = List.copyOf(names);
+        this.tokenIdList = trainableTokenIds.clone();
+        this.tokenIds = trainableTokenIds.length == 0 ? null : tokenRows(base, trainableTokenIds);
+    }
+
+    /** Suffix of the trained delta of a matrix's token rows, e.g. {@code model.embed_tokens.weight.token_rows_delta}. */
+    public static final String TOKEN_ROWS = ".token_rows_delta";
+
+    private static final List<String> TOKEN_MATRICES = List.of("model.embed_tokens.weight", "lm_head.weight");
+
+    private Tensor tokenRows(CausalLM base, long[] ids) {
+        long vocab = base.config().vocabSize();
+        java.util.Set<Long> seen = new java.util.HashSet<>();
+        for (long id : ids) {
+            if (id < 0 || id >= vocab) throw new IllegalArgumentException("trainable token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+            if (!seen.add(id)) throw new IllegalArgumentException("trainable token id " + id + " is given twice");
+        }
+        for (String name : TOKEN_MATRICES) {
+            Tensor m = base.namedParameters().get(name);
+            if (m == null) continue;   // tied: lm_head is the embedding
+            adapters.put(name + TOKEN_ROWS, keep(torch.zeros(new long[] {ids.length, m.size(1)}, new TensorOptions(ScalarType.Float))
+                    .to(base.device(), base.dtype())));
+        }
+        return keep(Tensor.create(ids).to(base.device(), ScalarType.Long));
     }
 
     private static Tensor keep(Tensor t) {
@@ -82,6 +122,16 @@ public final class LoraModel implements Trainable {
     /** The adapted weights' names. */
     public List<String> adaptedWeights() {
         return adapted;
+    }
+
+    /** The token ids whose rows are trained (empty if none). */
+    public long[] trainableTokenIds() {
+        return tokenIdList.clone();
+    }
+
+    @Override
+    public org.bytedeco.pytorch.Device device() {
+        return base.device();
     }
 
     @Override
@@ -107,6 +157,14 @@ public final class LoraModel implements Trainable {
             Tensor a = adapters.get(name + ".lora_A"), b = adapters.get(name + ".lora_B");
             Tensor w = base.namedParameters().get(name).add(torch.matmul(b, a).mul(new Scalar(scale)));
             out.put(name, detached ? w.detach().contiguous() : w);
+        }
+        if (tokenIds != null) {
+            for (String name : TOKEN_MATRICES) {
+                Tensor delta = adapters.get(name + TOKEN_ROWS);
+                if (delta == null) continue;
+                Tensor m = base.namedParameters().get(name).index_add(0, tokenIds, delta);
+                out.put(name, detached ? m.detach().contiguous() : m);
+            }
         }
         return out;
     }

@@ -2,6 +2,7 @@ package dev.linchpin.train;
 
 import dev.linchpin.model.CausalLM;
 import java.util.Map;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -18,6 +19,9 @@ public interface Trainable {
 
     /** Detached weights in the base model's Hugging Face layout (merged W + (α/r)·B·A for LoRA). */
     CausalLM exportModel();
+
+    /** The device the model and the trained tensors live on. */
+    Device device();
 
     /** Turns requires_grad on the trainable tensors on or off. */
     default void requiresGrad(boolean on) {

@@ -9,7 +9,13 @@
  * {@link dev.linchpin.train.WeightedExample}), step-global normalisation
  * ({@link dev.linchpin.train.Normalization}, {@link dev.linchpin.train.WeightedBatch}), DFT's detached
  * probability ({@link dev.linchpin.train.ObjectiveLoss}), full fine-tuning or LoRA
- * ({@link dev.linchpin.train.Trainable}), and the loop with checkpoints and exact resume
- * ({@link dev.linchpin.train.FineTuner}, {@link dev.linchpin.train.Checkpoints}).
+ * ({@link dev.linchpin.train.Trainable}, {@link dev.linchpin.train.LoraModel}, whose added-token rows can
+ * train through a delta as PEFT's {@code trainable_token_indices}), and the loop with checkpoints,
+ * retention and exact resume, LoRA included ({@link dev.linchpin.train.FineTuner},
+ * {@link dev.linchpin.train.Checkpoints}).
+ *
+ * <p>Precision ({@link dev.linchpin.train.Precision}): the trained tensors and AdamW's moments are always
+ * fp32; {@code BF16} runs the model's forward under libtorch autocast ({@link dev.linchpin.train.Autocast},
+ * CPU or CUDA) and hands the fused loss kernel what it accepts: bf16 h and W on CUDA, fp32 h on CPU.
  */
 package dev.linchpin.train;
