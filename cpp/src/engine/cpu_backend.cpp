@@ -41,6 +41,8 @@ public:
     }
 
     void forward(const std::vector<Row> &rows, float *logits) override;
+    // The backend reads the host weights in place (Weights' buffers keep their addresses): nothing to do.
+    void weights_changed() override {}
 
 private:
     // y[R, N] = x[R, K] · W[N, K]ᵀ (+ bias), columns split over the pool.
