@@ -550,6 +550,17 @@ LPCUDA_EXPORT int lpcuda_engine_forward(lpcuda_engine *e, const lpcuda_row *rows
     });
 }
 
-LPCUDA_EXPORT int lpcuda_engine_uses_cublas(const lpcuda_engine *e) { return e != nullptr && e->gemm.uses_cublas() ? 1 : 0; }
+LPCUDA_EXPORT void lpcuda_engine_describe(const lpcuda_engine *e, char *buf, size_t len) {
+    if (buf == nullptr || len == 0) return;
+    buf[0] = '\0';
+    if (e == nullptr) return;
+    int device = 0;
+    cudaDeviceProp prop;
+    const char *name = "?";
+    if (cudaGetDevice(&device) == cudaSuccess && cudaGetDeviceProperties(&prop, device) == cudaSuccess) name = prop.name;
+    else (void)cudaGetLastError();
+    std::snprintf(buf, len, "CUDA %s, %s weights and KV, GEMM: %s", name, lpcuda::dtype_name(e->spec.dtype),
+                  e->gemm.describe().c_str());
+}
 
 }  // extern "C"

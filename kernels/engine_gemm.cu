@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <vector>
 
 namespace lpcuda {
 namespace {
@@ -40,6 +41,7 @@ bool g_cublas_tried = false;
 cublas::Api g_cublas;
 bool g_cublas_ok = false;
 std::string g_cublas_why;
+std::string g_cublas_name;
 
 template <typename Fn>
 bool sym(void *lib, const char *name, Fn *out) {
@@ -49,24 +51,30 @@ bool sym(void *lib, const char *name, Fn *out) {
 
 }  // namespace
 
+/* "off" / "none" in LINCHPIN_CUBLAS_LIB: the own kernel. Read at every engine creation (a test can
+ * build a cuBLAS engine and an own-kernel engine in one process); the library itself loads once. */
+static bool cublas_disabled(std::string *why) {
+    const char *env = std::getenv("LINCHPIN_CUBLAS_LIB");
+    if (env != nullptr && (std::strcmp(env, "off") == 0 || std::strcmp(env, "none") == 0)) {
+        *why = "cuBLAS disabled by LINCHPIN_CUBLAS_LIB=" + std::string(env);
+        return true;
+    }
+    return false;
+}
+
 const cublas::Api *load_cublas(std::string *why) {
     std::lock_guard<std::mutex> lock(g_cublas_mutex);
     if (!g_cublas_tried) {
         g_cublas_tried = true;
         const char *env = std::getenv("LINCHPIN_CUBLAS_LIB");
-        std::string candidates[3];
-        int n = 0;
+        std::vector<std::string> candidates;
         if (env != nullptr && env[0] != '\0') {
-            if (std::strcmp(env, "off") == 0 || std::strcmp(env, "none") == 0) {
-                g_cublas_why = "cuBLAS disabled by LINCHPIN_CUBLAS_LIB=" + std::string(env);
-            } else {
-                candidates[n++] = env;
-            }
+            candidates.push_back(env);
         } else {
-            candidates[n++] = "libcublas.so.13";
-            candidates[n++] = "libcublas.so.12";
+            candidates.push_back("libcublas.so.13");
+            candidates.push_back("libcublas.so.12");
         }
-        for (int i = 0; i < n && !g_cublas_ok; ++i) {
+        for (size_t i = 0; i < candidates.size() && !g_cublas_ok; ++i) {
             void *lib = dlopen(candidates[i].c_str(), RTLD_NOW | RTLD_LOCAL);
             if (lib == nullptr) {
                 const char *err = dlerror();
@@ -78,20 +86,26 @@ const cublas::Api *load_cublas(std::string *why) {
                 sym(lib, "cublasSetStream_v2", &api.set_stream) && sym(lib, "cublasGemmEx", &api.gemm_ex)) {
                 g_cublas = api;
                 g_cublas_ok = true;   /* kept loaded for the life of the process */
+                g_cublas_name = candidates[i];
             } else {
                 g_cublas_why += (g_cublas_why.empty() ? "" : "; ") + candidates[i] + " lacks a cuBLAS symbol";
                 dlclose(lib);
             }
         }
     }
-    if (why != nullptr) *why = g_cublas_why;
+    if (why != nullptr) *why = g_cublas_ok ? g_cublas_name : g_cublas_why;
     return g_cublas_ok ? &g_cublas : nullptr;
 }
 
 int Gemm::init(cudaStream_t stream) {
     stream_ = stream;
-    const cublas::Api *api = load_cublas(&why_);
-    if (api == nullptr) return LP_OK;   /* the own kernel; why_ says why */
+    if (cublas_disabled(&why_)) return LP_OK;
+    std::string what;
+    const cublas::Api *api = load_cublas(&what);
+    if (api == nullptr) {
+        why_ = what;   /* the own kernel; why_ says why */
+        return LP_OK;
+    }
     cublas::cublasHandle_t h = nullptr;
     cublas::cublasStatus_t st = api->create(&h);
     if (st != cublas::CUBLAS_STATUS_SUCCESS) {
@@ -106,6 +120,7 @@ int Gemm::init(cudaStream_t stream) {
     }
     api_ = api;
     handle_ = h;
+    library_ = what;
     return LP_OK;
 }
 

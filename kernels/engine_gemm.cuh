@@ -16,8 +16,9 @@ namespace lpcuda {
 
 /*
  * The process-wide cuBLAS library: dlopen'ed once. Tried in order: $LINCHPIN_CUBLAS_LIB (a path or
- * soname; "off" or "none" disables cuBLAS), libcublas.so.13, libcublas.so.12. Returns nullptr when
- * none loads or lacks a symbol; *why says what happened.
+ * soname), else libcublas.so.13 then libcublas.so.12. Returns nullptr when none loads or one lacks a
+ * symbol; *why gets the failures, or the loaded name. LINCHPIN_CUBLAS_LIB=off (or none) makes every
+ * engine created while it is set use the own kernel (Gemm::init).
  */
 const cublas::Api *load_cublas(std::string *why);
 
@@ -33,7 +34,10 @@ public:
      * engine creation: LINCHPIN_CUBLAS_LIB is read then. */
     int init(cudaStream_t stream);
     bool uses_cublas() const { return handle_ != nullptr; }
-    const std::string &why_not_cublas() const { return why_; }
+    /* Which path, for diagnostics: "cuBLAS (libcublas.so.12)" or "own tiled GEMM (<why not cuBLAS>)". */
+    std::string describe() const {
+        return handle_ != nullptr ? "cuBLAS (" + library_ + ")" : "own tiled GEMM (" + why_ + ")";
+    }
 
     /* y = x · Wᵀ; dtype LP_F32 (x, W float) or LP_BF16 (x, W __nv_bfloat16). Enqueued on the stream. */
     int run(const void *x, const void *W, int dtype, float *y, int64_t R, int64_t N, int64_t K);
@@ -42,7 +46,7 @@ private:
     cudaStream_t stream_ = nullptr;
     const cublas::Api *api_ = nullptr;
     cublas::cublasHandle_t handle_ = nullptr;
-    std::string why_;
+    std::string why_, library_;
 };
 
 }  // namespace lpcuda

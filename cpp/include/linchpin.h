@@ -278,7 +278,11 @@ LP_API int lp_engine_set_weight(lp_engine *engine, const char *name, const float
  * With LP_ENGINE_DEVICE_CUDA, fails with LP_ERR_UNAVAILABLE unless lp_cuda_load succeeded. */
 LP_API int lp_engine_finalize(lp_engine *engine);
 
-/* KV bytes one position takes (all layers, keys and values), and the bytes held now. */
+/* What a finalized engine runs on (device, dtype, GEMM path: cuBLAS and its library, or the own
+ * kernel and why), NUL-terminated into buf (truncated to len - 1 characters). */
+LP_API int lp_engine_describe(const lp_engine *engine, char *buf, size_t len);
+
+/* KV bytes one position takes (all layers, keys and values, in the backend's dtype), and the bytes held now. */
 LP_API int64_t lp_engine_kv_bytes_per_position(const lp_engine *engine);
 LP_API int64_t lp_engine_kv_bytes_in_use(const lp_engine *engine);
 

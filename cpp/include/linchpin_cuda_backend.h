@@ -114,8 +114,9 @@ int lpcuda_engine_kv_alloc(lpcuda_engine *engine, int64_t capacity, lpcuda_kv **
 void lpcuda_engine_kv_free(lpcuda_engine *engine, lpcuda_kv *kv);
 /* Runs n rows; logits [n, vocab] fp32 to host memory (synchronous). */
 int lpcuda_engine_forward(lpcuda_engine *engine, const lpcuda_row *rows, int64_t n, float *logits);
-/* Which GEMM path the engine uses: 1 cuBLAS, 0 the own tiled kernel. */
-int lpcuda_engine_uses_cublas(const lpcuda_engine *engine);
+/* What the engine runs on, NUL-terminated into buf: device, dtype and GEMM path (cuBLAS and which
+ * library, or the own tiled kernel and why). */
+void lpcuda_engine_describe(const lpcuda_engine *engine, char *buf, size_t len);
 
 /* Function-pointer table the dispatcher fills with dlsym. */
 typedef int (*lpcuda_abi_version_fn)(void);
@@ -150,7 +151,7 @@ typedef int64_t (*lpcuda_engine_kv_bytes_fn)(const lpcuda_engine *, int64_t);
 typedef int (*lpcuda_engine_kv_alloc_fn)(lpcuda_engine *, int64_t, lpcuda_kv **);
 typedef void (*lpcuda_engine_kv_free_fn)(lpcuda_engine *, lpcuda_kv *);
 typedef int (*lpcuda_engine_forward_fn)(lpcuda_engine *, const lpcuda_row *, int64_t, float *);
-typedef int (*lpcuda_engine_uses_cublas_fn)(const lpcuda_engine *);
+typedef void (*lpcuda_engine_describe_fn)(const lpcuda_engine *, char *, size_t);
 
 #ifdef __cplusplus
 }

@@ -100,7 +100,7 @@ int load_locked(const char *path) {
               resolve(handle, "lpcuda_engine_kv_alloc", &b.engine.kv_alloc, &why) &&
               resolve(handle, "lpcuda_engine_kv_free", &b.engine.kv_free, &why) &&
               resolve(handle, "lpcuda_engine_forward", &b.engine.forward, &why) &&
-              resolve(handle, "lpcuda_engine_uses_cublas", &b.engine.uses_cublas, &why);
+              resolve(handle, "lpcuda_engine_describe", &b.engine.describe, &why);
     b.engine.last_error = b.last_error;
     if (ok && abi() != LPCUDA_ABI_VERSION) {
         why = "CUDA backend ABI " + std::to_string(abi()) + " != expected " + std::to_string(LPCUDA_ABI_VERSION) +

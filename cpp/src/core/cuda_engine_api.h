@@ -17,7 +17,7 @@ struct CudaEngineApi {
     lpcuda_engine_kv_alloc_fn kv_alloc = nullptr;
     lpcuda_engine_kv_free_fn kv_free = nullptr;
     lpcuda_engine_forward_fn forward = nullptr;
-    lpcuda_engine_uses_cublas_fn uses_cublas = nullptr;
+    lpcuda_engine_describe_fn describe = nullptr;
     lpcuda_last_error_fn last_error = nullptr;
 };
 

@@ -55,6 +55,8 @@ public:
     virtual void forward(const std::vector<Row> &rows, float *logits) = 0;
     // The host weights were replaced in place (same names and shapes; no KV exists): refresh any copy.
     virtual void weights_changed() = 0;
+    // What the backend runs on (device, dtype, GEMM path), for logs and tests.
+    virtual std::string describe() const = 0;
 };
 
 // The CPU backend: fp32 weights in host memory, OpenBLAS GEMMs, the staircase CPU twin.

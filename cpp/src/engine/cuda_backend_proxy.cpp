@@ -74,6 +74,12 @@ public:
         check(api_->update_weights(engine_, &host.model));
     }
 
+    std::string describe() const override {
+        char buf[512];
+        api_->describe(engine_, buf, sizeof buf);
+        return buf;
+    }
+
 private:
     void check(int status) const {
         if (status != LP_OK) throw BackendError(status, api_->last_error());

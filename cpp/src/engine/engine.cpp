@@ -3,6 +3,7 @@
 // model compute goes through Backend (backend.h).
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -196,6 +197,15 @@ extern "C" LP_API int lp_engine_finalize(lp_engine *e) {
         } else {
             e->backend = make_cpu_backend(e->spec, e->weights, e->threads);
         }
+        return (int)LP_OK;
+    });
+}
+
+extern "C" LP_API int lp_engine_describe(const lp_engine *e, char *buf, size_t len) {
+    return guarded([&] {
+        if (!e || !buf || len == 0) return lp::fail(LP_ERR_INVALID_ARGUMENT, "null argument or empty buffer");
+        if (!e->backend) return lp::fail(LP_ERR_INVALID_ARGUMENT, "engine not finalized");
+        std::snprintf(buf, len, "%s", e->backend->describe().c_str());
         return (int)LP_OK;
     });
 }
