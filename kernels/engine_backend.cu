@@ -9,23 +9,17 @@
  * device memory ([layers][k|v][capacity][kv_heads·head_dim] in the weight dtype). A forward pass ends
  * with the logits copied to the host, where the engine chooses tokens.
  *
- * Attention mapping. The staircase kernel takes one shared KV and branches whose query rows are also
- * their suffix rows (query row r sees shared [0, b) and its branch's suffix rows up to r). Rows are
- * grouped by the shared store they read; within a group every row becomes one branch:
- *   - a row with n_suffix > 0 (a branch's decode step) brings its suffix store's positions
- *     [0, n_suffix) as suffix rows, its query on the last one (earlier ones get a zero query and their
- *     outputs are dropped), branch point = prefix;
- *   - a row with n_suffix == 0 (a prefill row, its own key at shared[prefix - 1]) has branch point
- *     prefix - 1 and one suffix row, shared[prefix - 1]: the same key set.
- * The suffix rows are gathered per layer into contiguous arrays (gather_kernel). A decode step thus
- * re-reads each branch's suffix (n_suffix rows) per layer: linear in the generated length, the price
- * of reusing the kernel unchanged.
+ * Attention goes through the staircase kernel, one call per group of rows reading the same shared
+ * store, on suffix rows gathered per layer into contiguous arrays (the mapping: engine_plan.h). A
+ * decode step re-reads each branch's suffix (n_suffix rows) per layer: linear in the generated
+ * length, the price of reusing the kernel unchanged.
  *
  * Not done here (reported): CUDA graphs for the decode step; token choice on the device.
  */
 #include "common.cuh"
 #include "engine_gemm.cuh"
 #include "engine_ops.cuh"
+#include "engine_plan.h"
 
 #include <algorithm>
 #include <cmath>
@@ -119,7 +113,7 @@ struct lpcuda_engine {
     std::vector<lpcuda::DevLayer> layers;
     std::vector<void *> owned;   /* every weight allocation */
     lpcuda::DevBuf x, xn, q, k, v, att, o, gate, up, logits, in16, qg, kg, vg, outg, plan, ws;
-    std::vector<int64_t> host_plan;
+    lpcuda::engine_plan::Plan plan_host;
 
     ~lpcuda_engine() {
         if (stream != nullptr) (void)cudaStreamSynchronize(stream);
@@ -241,12 +235,6 @@ int rms_norm(lpcuda_engine *e, const float *x, int64_t R, int64_t width, int64_t
     return LP_OK;
 }
 
-/* One attention group: the rows that read one shared store. */
-struct Group {
-    const lpcuda_kv *shared;
-    int64_t g0, S, n, bp_at, off_at, T;
-};
-
 #define LPCUDA_TRY(expr)                \
     do {                                \
         int lpcuda_st_ = (expr);        \
@@ -259,74 +247,13 @@ int forward_typed(lpcuda_engine *e, const lpcuda_row *rows, int64_t R, float *ho
     const int fam = e->spec.family;
     const bool post_norm = fam == kOlmo2;
 
-    /* Host plan: tokens [R], positions [R], dest [3R], query source [R], gather [4G], then per group
-     * branch points [n] and offsets [n + 1]. Validated here: the device never sees a bad index. */
-    std::map<const lpcuda_kv *, std::vector<int64_t>> by_shared;
-    for (int64_t r = 0; r < R; ++r) {
-        const lpcuda_row &row = rows[r];
-        if (row.token < 0 || row.token >= V)
-            return fail(LP_ERR_INVALID_ARGUMENT, "row %lld: token %lld outside [0, %lld)", (long long)r,
-                        (long long)row.token, (long long)V);
-        if (row.dest == nullptr || row.dest_index < 0 || row.dest_index >= row.dest->capacity)
-            return fail(LP_ERR_INVALID_ARGUMENT, "row %lld: no destination or index outside its store", (long long)r);
-        if (row.prefix < 0 || (row.shared != nullptr && row.prefix > row.shared->capacity) ||
-            (row.shared == nullptr && row.prefix != 0))
-            return fail(LP_ERR_INVALID_ARGUMENT, "row %lld: prefix %lld outside its shared store", (long long)r,
-                        (long long)row.prefix);
-        if (row.n_suffix < 0 || (row.n_suffix > 0 && (row.suffix == nullptr || row.n_suffix > row.suffix->capacity)))
-            return fail(LP_ERR_INVALID_ARGUMENT, "row %lld: suffix of %lld positions outside its store", (long long)r,
-                        (long long)row.n_suffix);
-        if (row.n_suffix == 0 && row.prefix < 1)
-            return fail(LP_ERR_INVALID_ARGUMENT, "row %lld attends to nothing (prefix 0, no suffix)", (long long)r);
-        by_shared[row.shared].push_back(r);
-    }
-    std::vector<int64_t> &plan = e->host_plan;
-    plan.assign(static_cast<size_t>(6 * R), 0);
-    const int64_t at_tok = 0, at_pos = R, at_dest = 2 * R, at_src = 5 * R;
-    for (int64_t r = 0; r < R; ++r) {
-        plan[at_tok + r] = rows[r].token;
-        plan[at_pos + r] = rows[r].position;
-        plan[at_dest + 3 * r] = static_cast<int64_t>(reinterpret_cast<uintptr_t>(rows[r].dest->data));
-        plan[at_dest + 3 * r + 1] = rows[r].dest->capacity;
-        plan[at_dest + 3 * r + 2] = rows[r].dest_index;
-    }
-    const int64_t at_gather = static_cast<int64_t>(plan.size());
-    std::vector<Group> groups;
-    std::vector<int64_t> bps, offs;   /* per group, appended after the gather table */
-    int64_t G = 0;
-    for (auto &[shared, list] : by_shared) {
-        Group g{shared, G, 0, static_cast<int64_t>(list.size()), static_cast<int64_t>(bps.size()),
-                static_cast<int64_t>(offs.size()), 0};
-        offs.push_back(0);
-        for (int64_t r : list) {
-            const lpcuda_row &row = rows[r];
-            auto add = [&](const lpcuda_kv *store, int64_t pos, int64_t query) {
-                plan.push_back(static_cast<int64_t>(reinterpret_cast<uintptr_t>(store->data)));
-                plan.push_back(store->capacity);
-                plan.push_back(pos);
-                plan.push_back(query);
-                if (query >= 0) plan[at_src + query] = G;
-                ++G;
-            };
-            int64_t bp;
-            if (row.n_suffix == 0) {
-                bp = row.prefix - 1;
-                add(row.shared, row.prefix - 1, r);
-            } else {
-                bp = row.prefix;
-                for (int64_t j = 0; j < row.n_suffix; ++j) add(row.suffix, j, j == row.n_suffix - 1 ? r : -1);
-            }
-            bps.push_back(bp);
-            g.T = std::max(g.T, bp);
-            offs.push_back(G - g.g0);
-        }
-        g.S = G - g.g0;
-        groups.push_back(g);
-    }
-    const int64_t at_bp = static_cast<int64_t>(plan.size());
-    plan.insert(plan.end(), bps.begin(), bps.end());
-    const int64_t at_off = static_cast<int64_t>(plan.size());
-    plan.insert(plan.end(), offs.begin(), offs.end());
+    engine_plan::Plan &P = e->plan_host;
+    const std::string bad = engine_plan::build(rows, R, V, &P);
+    if (!bad.empty()) return fail(LP_ERR_INVALID_ARGUMENT, "CUDA engine forward: %s", bad.c_str());
+    const std::vector<int64_t> &plan = P.data;
+    const int64_t G = P.G, at_tok = P.at_tok, at_pos = P.at_pos, at_dest = P.at_dest, at_src = P.at_src;
+    const int64_t at_gather = P.at_gather, at_bp = P.at_bp, at_off = P.at_off;
+    const std::vector<engine_plan::Group> &groups = P.groups;
 
     /* Scratch. */
     const size_t f4 = sizeof(float);
@@ -346,7 +273,7 @@ int forward_typed(lpcuda_engine *e, const lpcuda_row *rows, int64_t R, float *ho
     LPCUDA_TRY(e->outg.ensure(G * hd * f4, "attention out"));
     LPCUDA_TRY(e->plan.ensure(plan.size() * sizeof(int64_t), "plan"));
     int64_t ws_bytes = 0;
-    for (const Group &g : groups) {
+    for (const engine_plan::Group &g : groups) {
         const int64_t need = lpcuda_staircase_attention_workspace_size(g.T, g.S, H, Hkv, d, e->spec.dtype);
         if (need < 0) return LP_ERR_INVALID_ARGUMENT;   /* message set by the workspace function */
         ws_bytes = std::max(ws_bytes, need);
@@ -391,12 +318,12 @@ int forward_typed(lpcuda_engine *e, const lpcuda_row *rows, int64_t R, float *ho
         gather_kernel<T><<<blocks_for(G * (kvd + hd)), kThreads, 0, e->stream>>>(
             dplan + at_gather, G, kvd, hd, l, q, e->kg.as<T>(), e->vg.as<T>(), e->qg.as<T>());
         LPCUDA_CHECK_LAUNCH("gather_kernel");
-        for (const Group &g : groups) {
+        for (const engine_plan::Group &g : groups) {
             const T *ks = nullptr, *vs = nullptr;
-            if (g.shared != nullptr && g.T > 0) {
-                const T *base = static_cast<const T *>(g.shared->data);
-                ks = base + (2 * l) * g.shared->capacity * kvd;
-                vs = base + (2 * l + 1) * g.shared->capacity * kvd;
+            if (g.shared_data != nullptr && g.T > 0) {
+                const T *base = static_cast<const T *>(g.shared_data);
+                ks = base + (2 * l) * g.shared_capacity * kvd;
+                vs = base + (2 * l + 1) * g.shared_capacity * kvd;
             }
             int st = lpcuda_staircase_attention(e->qg.as<T>() + g.g0 * hd, ks, vs, ks ? g.T : 0,
                                                 e->kg.as<T>() + g.g0 * kvd, e->vg.as<T>() + g.g0 * kvd,
