@@ -209,9 +209,7 @@ int upload_weights(lpcuda_engine *e, const lpcuda_model_weights *w) {
 int linear(lpcuda_engine *e, const float *in, int64_t R, int64_t K, const void *W, const float *bias, int64_t N,
            float *y) {
     const void *x = in;
-    if (e->spec.dtype == LP_BF16) {
-        int st = e->in16.ensure(static_cast<size_t>(R * K) * 2, "bf16 activations");
-        if (st != LP_OK) return st;
+    if (e->spec.dtype == LP_BF16) {   /* in16 holds R · max(D, hd, F) (forward_typed) */
         convert_kernel<__nv_bfloat16><<<blocks_for(R * K), kThreads, 0, e->stream>>>(in, e->in16.as<__nv_bfloat16>(),
                                                                                      R * K);
         LPCUDA_CHECK_LAUNCH("convert_kernel");
@@ -272,6 +270,8 @@ int forward_typed(lpcuda_engine *e, const lpcuda_row *rows, int64_t R, float *ho
     LPCUDA_TRY(e->vg.ensure(G * kvd * sizeof(T), "gathered v"));
     LPCUDA_TRY(e->outg.ensure(G * hd * f4, "attention out"));
     LPCUDA_TRY(e->plan.ensure(plan.size() * sizeof(int64_t), "plan"));
+    if (e->spec.dtype == LP_BF16)   /* sized here, not mid-pass: growing frees a buffer queued work may read */
+        LPCUDA_TRY(e->in16.ensure(static_cast<size_t>(R * std::max({D, hd, F})) * 2, "bf16 activations"));
     int64_t ws_bytes = 0;
     for (const engine_plan::Group &g : groups) {
         const int64_t need = lpcuda_staircase_attention_workspace_size(g.T, g.S, H, Hkv, d, e->spec.dtype);

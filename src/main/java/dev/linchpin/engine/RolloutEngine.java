@@ -29,6 +29,11 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * trajectories with their KV caches, branch rollouts with staircase attention and continuous
  * batching. Numerically the same model as {@link CausalLM} (all four families).
  *
+ * <p>On a CUDA device ({@link EngineDevice#CUDA}, {@link EngineDevice#CUDA_BF16}) weights and KV
+ * caches live in device memory and forward passes run there; the logits come back to the host, where
+ * token choice (top-n alternatives, greedy, sampling) still runs. The engine also keeps fp32 host
+ * copies of the weights (what {@link #updateWeights} refreshes before re-uploading them).
+ *
  * <p>Every argument is checked here before the native call (token ids in the vocabulary, branch
  * points within their trajectory, trajectories of this engine and not released, the KV budget).
  * Methods are synchronized: one native call at a time per engine. Close it to free native memory.
