@@ -248,6 +248,10 @@ typedef struct lp_engine lp_engine;
 #define LP_ENGINE_QKV_BIAS 2         /* q/k/v projections have biases */
 #define LP_ENGINE_O_BIAS 4           /* o_proj has a bias */
 #define LP_ENGINE_MLP_BIAS 8         /* gate/up/down have biases (Llama mlp_bias) */
+#define LP_ENGINE_DEVICE_CUDA 16     /* run on the CUDA backend (liblinchpin_cuda.so, loaded by lp_cuda_load);
+                                        fp32 device weights and KV unless LP_ENGINE_CUDA_BF16 */
+#define LP_ENGINE_CUDA_BF16 32       /* with LP_ENGINE_DEVICE_CUDA: bf16 device weights and KV, fp32
+                                        accumulation and activations */
 
 /*
  * Creates an engine with no weights. inv_freq [head_dim / 2] is RoPE's inverse-frequency table.
@@ -263,14 +267,22 @@ LP_API int lp_engine_create(int family, int64_t vocab, int64_t hidden, int64_t i
 LP_API void lp_engine_destroy(lp_engine *engine);
 
 /* Copies one fp32 weight, named as in Hugging Face checkpoints; the name must be one the family
- * expects and the shape must match. */
+ * expects and the shape must match. After lp_engine_finalize a weight may be replaced (to follow a
+ * training model) only while the engine holds no trajectory and no rollout run; call
+ * lp_engine_finalize again afterwards (prefill and rollouts refuse until then). */
 LP_API int lp_engine_set_weight(lp_engine *engine, const char *name, const float *data, const int64_t *shape,
                                 int64_t ndim);
 
-/* Checks that every expected weight was set; required before prefill. */
+/* Checks that every expected weight was set and creates the backend; required before prefill.
+ * Again after replacing weights: the backend refreshes its copies (a device upload on CUDA).
+ * With LP_ENGINE_DEVICE_CUDA, fails with LP_ERR_UNAVAILABLE unless lp_cuda_load succeeded. */
 LP_API int lp_engine_finalize(lp_engine *engine);
 
-/* KV bytes one position takes (all layers, keys and values), and the bytes held now. */
+/* What a finalized engine runs on (device, dtype, GEMM path: cuBLAS and its library, or the own
+ * kernel and why), NUL-terminated into buf (truncated to len - 1 characters). */
+LP_API int lp_engine_describe(const lp_engine *engine, char *buf, size_t len);
+
+/* KV bytes one position takes (all layers, keys and values, in the backend's dtype), and the bytes held now. */
 LP_API int64_t lp_engine_kv_bytes_per_position(const lp_engine *engine);
 LP_API int64_t lp_engine_kv_bytes_in_use(const lp_engine *engine);
 

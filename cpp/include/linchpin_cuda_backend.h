@@ -17,7 +17,8 @@ extern "C" {
 
 /* 2: device memory and device facts (lpcuda_malloc ... lpcuda_mem_get_info).
  * 3: staircase attention, top-k and sampling (lpcuda_staircase_attention*, lpcuda_topk, lpcuda_sample). */
-#define LPCUDA_ABI_VERSION 3
+/* 4: the rollout engine's CUDA backend (lpcuda_engine_*). */
+#define LPCUDA_ABI_VERSION 4
 
 int lpcuda_abi_version(void);
 const char *lpcuda_last_error(void);
@@ -56,6 +57,67 @@ int lpcuda_sample(const float *logits, int64_t B, int64_t V, double temperature,
                   const int64_t *request_ids, const int64_t *steps, int64_t *tokens, double *logprob,
                   double *entropy, void *stream);
 
+/* ---------------------------------------------------------------------------------------------
+ * The rollout engine's CUDA backend (issue 6; kernels/engine_*.cu). The host engine
+ * (cpp/src/engine) keeps trajectories, scheduling and token choice; this backend holds the weights
+ * and the KV stores in device memory and runs forward passes, returning fp32 logits to the host.
+ * Numerics: activations and accumulation in fp32; weights and KV in fp32 or bf16 (dtype).
+ * GEMMs through cuBLAS loaded at run time (LINCHPIN_CUBLAS_LIB, libcublas.so.13, .12), else an own
+ * tiled kernel. Handles are opaque; one caller at a time per engine.
+ * --------------------------------------------------------------------------------------------- */
+typedef struct lpcuda_engine lpcuda_engine;
+typedef struct lpcuda_kv lpcuda_kv;
+
+/* The model's shape; family codes and flags as lp_engine_create (LP_FAMILY_*, LP_ENGINE_* bits). */
+typedef struct lpcuda_engine_spec {
+    int family;
+    int flags;       /* LP_ENGINE_TIED_EMBEDDINGS | LP_ENGINE_QKV_BIAS | LP_ENGINE_O_BIAS | LP_ENGINE_MLP_BIAS */
+    int dtype;       /* LP_F32 or LP_BF16: device weights and KV */
+    int64_t vocab, hidden, intermediate, layers, heads, kv_heads, head_dim;
+    double rms_eps;
+    const float *inv_freq; /* [head_dim / 2], host */
+} lpcuda_engine_spec;
+
+/* Host fp32 weights of one decoder layer, row-major as in Hugging Face checkpoints; NULL where the
+ * family has no such tensor (same fields and order as lp::engine::LayerWeights). */
+typedef struct lpcuda_layer_weights {
+    const float *input_norm, *post_attn_norm, *post_ff_norm;
+    const float *wq, *wk, *wv, *wo, *bq, *bk, *bv, *bo, *q_norm, *k_norm;
+    const float *gate, *up, *down, *b_gate, *b_up, *b_down;
+} lpcuda_layer_weights;
+
+typedef struct lpcuda_model_weights {
+    const float *embed, *final_norm, *lm_head; /* lm_head == embed when tied */
+    const lpcuda_layer_weights *layers;        /* [spec.layers] */
+} lpcuda_model_weights;
+
+/* One token of a forward pass (the engine's Row, backend.h): it attends to positions [0, prefix) of
+ * `shared` and [0, n_suffix) of `suffix`; its key/value are written to dest[dest_index] first.
+ * n_suffix == 0 needs prefix >= 1. */
+typedef struct lpcuda_row {
+    int64_t token, position;
+    lpcuda_kv *dest;
+    int64_t dest_index;
+    const lpcuda_kv *shared;
+    int64_t prefix;
+    const lpcuda_kv *suffix;
+    int64_t n_suffix;
+} lpcuda_row;
+
+int lpcuda_engine_create(const lpcuda_engine_spec *spec, const lpcuda_model_weights *weights, lpcuda_engine **out);
+/* Uploads new values of every weight (same shapes); the KV stores are kept (the caller ensures none is live). */
+int lpcuda_engine_update_weights(lpcuda_engine *engine, const lpcuda_model_weights *weights);
+void lpcuda_engine_destroy(lpcuda_engine *engine);
+/* Device bytes of a KV store of `capacity` positions (what the engine's budget counts). */
+int64_t lpcuda_engine_kv_bytes(const lpcuda_engine *engine, int64_t capacity);
+int lpcuda_engine_kv_alloc(lpcuda_engine *engine, int64_t capacity, lpcuda_kv **out);
+void lpcuda_engine_kv_free(lpcuda_engine *engine, lpcuda_kv *kv);
+/* Runs n rows; logits [n, vocab] fp32 to host memory (synchronous). */
+int lpcuda_engine_forward(lpcuda_engine *engine, const lpcuda_row *rows, int64_t n, float *logits);
+/* What the engine runs on, NUL-terminated into buf: device, dtype and GEMM path (cuBLAS and which
+ * library, or the own tiled kernel and why). */
+void lpcuda_engine_describe(const lpcuda_engine *engine, char *buf, size_t len);
+
 /* Function-pointer table the dispatcher fills with dlsym. */
 typedef int (*lpcuda_abi_version_fn)(void);
 typedef const char *(*lpcuda_last_error_fn)(void);
@@ -81,6 +143,15 @@ typedef int (*lpcuda_staircase_attention_fn)(const void *, const void *, const v
 typedef int (*lpcuda_topk_fn)(const float *, int64_t, int64_t, int64_t, int64_t *, float *, void *);
 typedef int (*lpcuda_sample_fn)(const float *, int64_t, int64_t, double, double, uint64_t, const int64_t *,
                                 const int64_t *, int64_t *, double *, double *, void *);
+
+typedef int (*lpcuda_engine_create_fn)(const lpcuda_engine_spec *, const lpcuda_model_weights *, lpcuda_engine **);
+typedef int (*lpcuda_engine_update_weights_fn)(lpcuda_engine *, const lpcuda_model_weights *);
+typedef void (*lpcuda_engine_destroy_fn)(lpcuda_engine *);
+typedef int64_t (*lpcuda_engine_kv_bytes_fn)(const lpcuda_engine *, int64_t);
+typedef int (*lpcuda_engine_kv_alloc_fn)(lpcuda_engine *, int64_t, lpcuda_kv **);
+typedef void (*lpcuda_engine_kv_free_fn)(lpcuda_engine *, lpcuda_kv *);
+typedef int (*lpcuda_engine_forward_fn)(lpcuda_engine *, const lpcuda_row *, int64_t, float *);
+typedef void (*lpcuda_engine_describe_fn)(const lpcuda_engine *, char *, size_t);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/cuda_engine_api.h"
 #include "linchpin_cuda_backend.h"
 
 namespace {
@@ -30,6 +31,7 @@ struct CudaBackend {
     lpcuda_staircase_attention_fn staircase_attention = nullptr;
     lpcuda_topk_fn topk = nullptr;
     lpcuda_sample_fn sample = nullptr;
+    lp::CudaEngineApi engine;   // the rollout engine's CUDA backend (lpcuda_engine_*)
 };
 
 std::mutex g_mutex;
@@ -90,7 +92,16 @@ int load_locked(const char *path) {
               resolve(handle, "lpcuda_staircase_attention_workspace_size", &b.staircase_workspace_size, &why) &&
               resolve(handle, "lpcuda_staircase_attention", &b.staircase_attention, &why) &&
               resolve(handle, "lpcuda_topk", &b.topk, &why) &&
-              resolve(handle, "lpcuda_sample", &b.sample, &why);
+              resolve(handle, "lpcuda_sample", &b.sample, &why) &&
+              resolve(handle, "lpcuda_engine_create", &b.engine.create, &why) &&
+              resolve(handle, "lpcuda_engine_update_weights", &b.engine.update_weights, &why) &&
+              resolve(handle, "lpcuda_engine_destroy", &b.engine.destroy, &why) &&
+              resolve(handle, "lpcuda_engine_kv_bytes", &b.engine.kv_bytes, &why) &&
+              resolve(handle, "lpcuda_engine_kv_alloc", &b.engine.kv_alloc, &why) &&
+              resolve(handle, "lpcuda_engine_kv_free", &b.engine.kv_free, &why) &&
+              resolve(handle, "lpcuda_engine_forward", &b.engine.forward, &why) &&
+              resolve(handle, "lpcuda_engine_describe", &b.engine.describe, &why);
+    b.engine.last_error = b.last_error;
     if (ok && abi() != LPCUDA_ABI_VERSION) {
         why = "CUDA backend ABI " + std::to_string(abi()) + " != expected " + std::to_string(LPCUDA_ABI_VERSION) +
               " (liblinchpin.so and liblinchpin_cuda.so come from different builds)";
@@ -126,6 +137,20 @@ int forward(int status, const CudaBackend *b) {
 }
 
 }  // namespace
+
+namespace lp {
+
+const CudaEngineApi *cuda_engine_api() {
+    const CudaBackend *b = loaded_backend();
+    return b == nullptr ? nullptr : &b->engine;
+}
+
+std::string cuda_unavailability() {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    return g_failure.empty() ? std::string("lp_cuda_load was not called") : g_failure;
+}
+
+}  // namespace lp
 
 extern "C" {
 

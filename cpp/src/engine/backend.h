@@ -7,11 +7,24 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "engine/model.h"
 
 namespace lp::engine {
+
+// A backend failure with its lp status (LP_ERR_CUDA, LP_ERR_OUT_OF_MEMORY, ...); the engine's C ABI
+// returns that status with the message (engine.cpp, guarded).
+class BackendError : public std::runtime_error {
+public:
+    BackendError(int status, const std::string &message) : std::runtime_error(message), status_(status) {}
+    int status() const { return status_; }
+
+private:
+    int status_;
+};
 
 // Keys and values for `capacity` positions of every layer, in the backend's memory.
 class KvStore {
@@ -40,10 +53,19 @@ public:
     // Runs `rows` through the model and writes their logits [rows.size(), vocab] to host memory.
     // Rows sharing a `shared` store are attended in one staircase pass over it.
     virtual void forward(const std::vector<Row> &rows, float *logits) = 0;
+    // The host weights were replaced in place (same names and shapes; no KV exists): refresh any copy.
+    virtual void weights_changed() = 0;
+    // What the backend runs on (device, dtype, GEMM path), for logs and tests.
+    virtual std::string describe() const = 0;
 };
 
 // The CPU backend: fp32 weights in host memory, OpenBLAS GEMMs, the staircase CPU twin.
 std::unique_ptr<Backend> make_cpu_backend(const ModelSpec &spec, const Weights &weights, int threads);
+
+// The CUDA backend (cuda_backend_proxy.cpp): a proxy over liblinchpin_cuda.so reached through the
+// dispatcher, weights uploaded to the device (bf16 or fp32). Returns an lp status; on failure the
+// error message is set (LP_ERR_UNAVAILABLE when the CUDA backend cannot be loaded).
+int make_cuda_backend(const ModelSpec &spec, const Weights &weights, bool bf16, std::unique_ptr<Backend> *out);
 
 }  // namespace lp::engine
 

@@ -41,6 +41,11 @@ public:
     }
 
     void forward(const std::vector<Row> &rows, float *logits) override;
+    // The backend reads the host weights in place (Weights' buffers keep their addresses): nothing to do.
+    void weights_changed() override {}
+    std::string describe() const override {
+        return "CPU, fp32 weights and KV, OpenBLAS GEMMs, " + std::to_string(pool_.size()) + " threads";
+    }
 
 private:
     // y[R, N] = x[R, K] · W[N, K]ᵀ (+ bias), columns split over the pool.

@@ -3,6 +3,7 @@
 // model compute goes through Backend (backend.h).
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -63,7 +64,9 @@ struct lp_engine {
     int threads;
     int64_t budget;
     int64_t in_use = 0;
+    bool cuda = false, cuda_bf16 = false;   // LP_ENGINE_DEVICE_CUDA / LP_ENGINE_CUDA_BF16
     std::unique_ptr<Backend> backend;   // created by lp_engine_finalize
+    bool weights_stale = false;         // weights replaced after finalize, backend not told yet
     std::map<int64_t, Trajectory> trajectories;
     int64_t next_id = 1;
     std::unique_ptr<Run> run;
@@ -89,6 +92,8 @@ int guarded(F &&f) {
     lp::clear_error();
     try {
         return f();
+    } catch (const BackendError &ex) {
+        return lp::fail(ex.status(), "rollout engine backend: %s", ex.what());
     } catch (const std::bad_alloc &) {
         return lp::fail(LP_ERR_OUT_OF_MEMORY, "out of host memory in the rollout engine");
     } catch (const std::exception &ex) {
@@ -125,6 +130,12 @@ extern "C" LP_API int lp_engine_create(int family, int64_t vocab, int64_t hidden
                             rms_eps, (flags & LP_ENGINE_TIED_EMBEDDINGS) != 0, (flags & LP_ENGINE_QKV_BIAS) != 0,
                             (flags & LP_ENGINE_O_BIAS) != 0, (flags & LP_ENGINE_MLP_BIAS) != 0,
                             std::vector<float>(inv_freq, inv_freq + head_dim / 2)};
+        e->cuda = (flags & LP_ENGINE_DEVICE_CUDA) != 0;
+        e->cuda_bf16 = (flags & LP_ENGINE_CUDA_BF16) != 0;
+        if (e->cuda_bf16 && !e->cuda)
+            return lp::fail(LP_ERR_INVALID_ARGUMENT, "LP_ENGINE_CUDA_BF16 needs LP_ENGINE_DEVICE_CUDA");
+        // The budget counts the backend's bytes: bf16 KV on the CUDA backend takes 2 bytes an element.
+        e->spec.kv_elem_bytes = e->cuda_bf16 ? 2 : 4;
         e->threads = num_threads;
         e->budget = kv_budget_bytes;
         *out = e.release();
@@ -138,7 +149,12 @@ extern "C" LP_API int lp_engine_set_weight(lp_engine *e, const char *name, const
                                            int64_t ndim) {
     return guarded([&] {
         if (!e || !name || !data || !shape) return lp::fail(LP_ERR_INVALID_ARGUMENT, "null argument");
-        if (e->backend) return lp::fail(LP_ERR_INVALID_ARGUMENT, "weights are frozen after lp_engine_finalize");
+        // After finalize the weights may be replaced (an engine following a training model), but only
+        // while no KV exists: cached keys/values computed with the old weights would silently mix in.
+        if (e->backend && (!e->trajectories.empty() || e->run))
+            return lp::fail(LP_ERR_INVALID_ARGUMENT,
+                            "cannot replace weight '%s': %zu trajectories are live%s (release them first)", name,
+                            e->trajectories.size(), e->run ? " and a rollout run is open" : "");
         for (auto &[expected_name, expected_shape] : expected_weights(e->spec)) {
             if (expected_name != name) continue;
             if (ndim != (int64_t)expected_shape.size() || !std::equal(expected_shape.begin(), expected_shape.end(), shape))
@@ -149,7 +165,9 @@ extern "C" LP_API int lp_engine_set_weight(lp_engine *e, const char *name, const
             for (int64_t i = 0; i < n; ++i)
                 if (!std::isfinite(data[i]))
                     return lp::fail(LP_ERR_INVALID_ARGUMENT, "weight '%s' has a non-finite value at %lld", name, (long long)i);
+            // Same size as before after finalize, so assign() keeps the buffer the backend points into.
             e->weights.tensors[name].assign(data, data + n);
+            if (e->backend) e->weights_stale = true;
             return (int)LP_OK;
         }
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "'%s' is not a weight of this model", name);
@@ -159,11 +177,35 @@ extern "C" LP_API int lp_engine_set_weight(lp_engine *e, const char *name, const
 extern "C" LP_API int lp_engine_finalize(lp_engine *e) {
     return guarded([&] {
         if (!e) return lp::fail(LP_ERR_INVALID_ARGUMENT, "engine is null");
-        if (e->backend) return (int)LP_OK;
+        if (e->backend) {
+            // Re-finalize after replacing weights: the backend refreshes its copies (device upload on CUDA).
+            if (e->weights_stale) {
+                e->weights.bind(e->spec);
+                e->backend->weights_changed();
+                e->weights_stale = false;
+            }
+            return (int)LP_OK;
+        }
         for (auto &[name, shape] : expected_weights(e->spec))
             if (!e->weights.tensors.count(name)) return lp::fail(LP_ERR_INVALID_ARGUMENT, "weight '%s' was not set", name.c_str());
         e->weights.bind(e->spec);
-        e->backend = make_cpu_backend(e->spec, e->weights, e->threads);
+        if (e->cuda) {
+            std::unique_ptr<Backend> b;
+            int status = make_cuda_backend(e->spec, e->weights, e->cuda_bf16, &b);
+            if (status != LP_OK) return status;   // message set by make_cuda_backend
+            e->backend = std::move(b);
+        } else {
+            e->backend = make_cpu_backend(e->spec, e->weights, e->threads);
+        }
+        return (int)LP_OK;
+    });
+}
+
+extern "C" LP_API int lp_engine_describe(const lp_engine *e, char *buf, size_t len) {
+    return guarded([&] {
+        if (!e || !buf || len == 0) return lp::fail(LP_ERR_INVALID_ARGUMENT, "null argument or empty buffer");
+        if (!e->backend) return lp::fail(LP_ERR_INVALID_ARGUMENT, "engine not finalized");
+        std::snprintf(buf, len, "%s", e->backend->describe().c_str());
         return (int)LP_OK;
     });
 }
@@ -179,7 +221,8 @@ extern "C" LP_API int lp_engine_prefill(lp_engine *e, const int64_t *tokens, con
                                         float *logits_out) {
     return guarded([&] {
         if (!e || !tokens || !lengths || !out_ids || n < 1) return lp::fail(LP_ERR_INVALID_ARGUMENT, "null argument or n < 1");
-        if (!e->backend) return lp::fail(LP_ERR_INVALID_ARGUMENT, "engine not finalized");
+        if (!e->backend || e->weights_stale)
+            return lp::fail(LP_ERR_INVALID_ARGUMENT, "engine not finalized (after setting weights, call lp_engine_finalize)");
         const int64_t V = e->spec.vocab;
         if (top_n_count < 0 || top_n_count > V) return lp::fail(LP_ERR_INVALID_ARGUMENT, "top_n outside [0, vocab]");
         if (top_n_count > 0 && (!topk_ids || !topk_probs)) return lp::fail(LP_ERR_INVALID_ARGUMENT, "null top-n outputs");
@@ -252,7 +295,8 @@ extern "C" LP_API int lp_engine_rollout_begin(lp_engine *e, const int64_t *traj_
     return guarded([&] {
         if (!e || !traj_ids || !branch_points || !forced_tokens || !request_ids || n < 1)
             return lp::fail(LP_ERR_INVALID_ARGUMENT, "null argument or n < 1");
-        if (!e->backend) return lp::fail(LP_ERR_INVALID_ARGUMENT, "engine not finalized");
+        if (!e->backend || e->weights_stale)
+            return lp::fail(LP_ERR_INVALID_ARGUMENT, "engine not finalized (after setting weights, call lp_engine_finalize)");
         if (e->run) return lp::fail(LP_ERR_INVALID_ARGUMENT, "a rollout run is already open (call lp_engine_rollout_end)");
         if (max_new < 1 || max_batch < 1) return lp::fail(LP_ERR_INVALID_ARGUMENT, "max_new and max_batch must be >= 1");
         if (std::isnan(temperature) || !(top_p > 0 && top_p <= 1))

@@ -18,11 +18,12 @@ struct ModelSpec {
     double rms_eps;
     bool tied, qkv_bias, o_bias, mlp_bias;
     std::vector<float> inv_freq;   // [head_dim / 2]
+    int64_t kv_elem_bytes = 4;     // bytes of one cached key/value element in the backend (fp32: 4, bf16: 2)
 
     bool post_norm() const { return family == Family::Olmo2; }
     // KV floats one position takes in one layer, keys or values.
     int64_t kv_width() const { return kv_heads * head_dim; }
-    int64_t kv_bytes_per_position() const { return layers * 2 * kv_width() * int64_t(sizeof(float)); }
+    int64_t kv_bytes_per_position() const { return layers * 2 * kv_width() * kv_elem_bytes; }
 };
 
 // Every weight name the spec needs, with its shape, in checkpoint order.

@@ -2,7 +2,7 @@ package dev.linchpin.engine;
 
 import dev.linchpin.model.CausalLM;
 import dev.linchpin.model.ModelConfig;
-import dev.linchpin.model.RotaryEmbedding;
+import dev.linchpin.nativ.CudaBackend;
 import dev.linchpin.nativ.LinchpinNative;
 import dev.linchpin.nativ.NativeLibrary;
 import dev.linchpin.nativ.NativeStatus;
@@ -14,7 +14,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
@@ -23,13 +22,17 @@ import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
-import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * The native rollout engine on the CPU backend: fp32 copies of a model's weights, prefilled
+ * The native rollout engine (CPU or CUDA backend, {@link EngineDevice}): a model's weights, prefilled
  * trajectories with their KV caches, branch rollouts with staircase attention and continuous
  * batching. Numerically the same model as {@link CausalLM} (all four families).
+ *
+ * <p>On a CUDA device ({@link EngineDevice#CUDA}, {@link EngineDevice#CUDA_BF16}) weights and KV
+ * caches live in device memory and forward passes run there; the logits come back to the host, where
+ * token choice (top-n alternatives, greedy, sampling) still runs. The engine also keeps fp32 host
+ * copies of the weights (what {@link #updateWeights} refreshes before re-uploading them).
  *
  * <p>Every argument is checked here before the native call (token ids in the vocabulary, branch
  * points within their trajectory, trajectories of this engine and not released, the KV budget).
@@ -37,37 +40,57 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 public final class RolloutEngine implements AutoCloseable {
     private final ModelConfig config;
+    private final float[] invFreq;
+    private final EngineDevice device;
     private final long kvBudgetBytes;
     private final long kvBytesPerPosition;
     private final Map<Long, Trajectory> live = new HashMap<>();
     private Pointer handle;
 
-    private RolloutEngine(ModelConfig config, Pointer handle, long kvBudgetBytes) {
+    private RolloutEngine(ModelConfig config, float[] invFreq, EngineDevice device, Pointer handle, long kvBudgetBytes) {
         this.config = config;
+        this.invFreq = invFreq;
+        this.device = device;
         this.handle = handle;
         this.kvBudgetBytes = kvBudgetBytes;
         this.kvBytesPerPosition = LinchpinNative.lp_engine_kv_bytes_per_position(handle);
     }
 
     /**
-     * An engine with {@code model}'s weights (converted to fp32 host copies; the model can keep training,
-     * the engine does not follow it).
+     * An engine on the CPU with {@code model}'s weights (converted to fp32 host copies). The engine
+     * does not follow the model by itself: call {@link #updateWeights} after training steps.
      *
      * @param kvBudgetBytes bound on the KV memory of trajectories and branch slots together
      * @param threads       worker threads (<= 0: all cores)
+     * @throws IllegalArgumentException naming the tensor when a parameter is malformed (shape, dtype, NaN)
      */
     public static RolloutEngine fromModel(CausalLM model, long kvBudgetBytes, int threads) {
+        return fromModel(model, kvBudgetBytes, threads, EngineDevice.CPU);
+    }
+
+    /**
+     * An engine on {@code device} with {@code model}'s weights. On a CUDA device the weights are
+     * uploaded (fp32 or bf16) and the KV budget counts device bytes; token choice stays on the host.
+     *
+     * @param kvBudgetBytes bound on the KV memory of trajectories and branch slots together, in the
+     *                      device's bytes ({@link #kvBytesPerPosition()} per cached position)
+     * @param threads       CPU worker threads (<= 0: all cores; unused by the CUDA backend)
+     * @throws dev.linchpin.nativ.BackendUnavailableException for a CUDA device when
+     *         {@link CudaBackend#isAvailable()} is false (with the reason)
+     */
+    public static RolloutEngine fromModel(CausalLM model, long kvBudgetBytes, int threads, EngineDevice device) {
         if (model == null) throw new IllegalArgumentException("model is null");
+        if (device == null) throw new IllegalArgumentException("device is null");
         if (kvBudgetBytes < 0) throw new IllegalArgumentException("KV budget must be >= 0, got " + kvBudgetBytes);
         NativeLibrary.ensureLoaded();
+        if (device.isCuda()) CudaBackend.ensureAvailable();
         ModelConfig c = model.config();
+        float[] invFreq = EngineWeights.inverseFrequencies(c);
+        EngineWeights.validate(model, c, invFreq);
         int flags = (c.tieWordEmbeddings() ? 1 : 0) | (c.qkvBias() ? 2 : 0) | (c.outputBias() ? 4 : 0)
-                | (c.mlpBias() && c.family() == dev.linchpin.model.ModelFamily.LLAMA ? 8 : 0);
+                | (c.mlpBias() && c.family() == dev.linchpin.model.ModelFamily.LLAMA ? 8 : 0) | device.flags();
         Pointer engine;
         try (PointerScope scope = new PointerScope()) {
-            Tensor inv = RotaryEmbedding.inverseFrequencies(c.headDim(), c.rope()).contiguous();
-            float[] invFreq = new float[(int) inv.numel()];
-            new FloatPointer(inv.data_ptr()).get(invFreq);
             PointerPointer<Pointer> out = new PointerPointer<>(1);
             NativeStatus.check(LinchpinNative.lp_engine_create(c.family().ordinal(), c.vocabSize(), c.hiddenSize(),
                     c.intermediateSize(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(), c.rmsNormEps(), flags,
@@ -76,25 +99,46 @@ public final class RolloutEngine implements AutoCloseable {
             engine.deallocate(false);   // not owned by JavaCPP: freed by lp_engine_destroy
         }
         try {
-            for (Map.Entry<String, Tensor> e : model.namedParameters().entrySet()) {
-                try (PointerScope scope = new PointerScope()) {
-                    Tensor t = e.getValue().detach().to(new Device("cpu"), ScalarType.Float).contiguous();
-                    long[] shape = t.sizes().vec().get();
-                    NativeStatus.check(LinchpinNative.lp_engine_set_weight(engine, new BytePointer(e.getKey()),
-                            new FloatPointer(t.data_ptr()), new LongPointer(shape), shape.length), "weight " + e.getKey());
-                }
-            }
-            NativeStatus.check(LinchpinNative.lp_engine_finalize(engine), "lp_engine_finalize");
+            EngineWeights.copy(engine, model);
         } catch (RuntimeException ex) {
             LinchpinNative.lp_engine_destroy(engine);
             throw ex;
         }
-        return new RolloutEngine(c, engine, kvBudgetBytes);
+        return new RolloutEngine(c, invFreq, device, engine, kvBudgetBytes);
     }
 
     /**
-     * An engine for a Hugging Face model directory: config.json and safetensors are parsed and
-     * validated in Java ({@link CausalLM#load}), then copied to the engine as fp32.
+     * Refreshes the engine's weights in place from {@code model}'s current parameters, so the engine
+     * follows a model while it trains (fp32 host copies; a re-upload on a CUDA device).
+     *
+     * <p>Refused while trajectories are live: their KV caches were computed with the old weights and
+     * would silently mix two models into every later rollout. Release them, update, and prefill again.
+     * Everything is validated before the first tensor is copied, so a rejected model leaves the
+     * engine unchanged.
+     *
+     * @throws IllegalStateException    while trajectories of this engine are live
+     * @throws IllegalArgumentException naming the tensor when {@code model}'s parameters do not match the
+     *                                  engine's (name, shape, dtype, NaN/Inf) or its config differs
+     *                                  (family, RMSNorm epsilon, RoPE, tied embeddings)
+     */
+    public synchronized void updateWeights(CausalLM model) {
+        Pointer engine = open();
+        if (!live.isEmpty()) {
+            throw new IllegalStateException("updateWeights: " + live.size() + " trajectories are live and their KV was"
+                    + " computed with the old weights; release them first, then prefill again");
+        }
+        EngineWeights.validate(model, config, invFreq);
+        EngineWeights.copy(engine, model);
+    }
+
+    /** Where this engine runs. */
+    public EngineDevice device() {
+        return device;
+    }
+
+    /**
+     * An engine on the CPU for a Hugging Face model directory: config.json and safetensors are parsed
+     * and validated in Java ({@link CausalLM#load}), then copied to the engine as fp32.
      */
     public static RolloutEngine fromHuggingFace(Path hfDir, long kvBudgetBytes, int threads) throws IOException {
         CausalLM model = CausalLM.load(hfDir, new Device("cpu"), ScalarType.Float);

@@ -1,0 +1,31 @@
+package dev.linchpin.engine;
+
+/**
+ * Where a {@link RolloutEngine} runs its model. Trajectory bookkeeping, scheduling and token choice
+ * stay on the host in every case; the device holds the weights and KV caches and runs the forward
+ * passes, returning logits to the host.
+ */
+public enum EngineDevice {
+    /** fp32 host weights and KV, OpenBLAS GEMMs, worker threads. */
+    CPU(0),
+    /** The CUDA backend with fp32 device weights and KV (cuBLAS or own GEMMs, fp32 accumulation). */
+    CUDA(16),
+    /** The CUDA backend with bf16 device weights and KV; activations and accumulation stay fp32. */
+    CUDA_BF16(16 | 32);
+
+    private final int flags;
+
+    EngineDevice(int flags) {
+        this.flags = flags;
+    }
+
+    /** The lp_engine_create flag bits (LP_ENGINE_DEVICE_CUDA, LP_ENGINE_CUDA_BF16). */
+    int flags() {
+        return flags;
+    }
+
+    /** True for the CUDA backends. */
+    public boolean isCuda() {
+        return this != CPU;
+    }
+}
