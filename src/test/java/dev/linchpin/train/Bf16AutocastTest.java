@@ -2,7 +2,6 @@ package dev.linchpin.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -74,9 +73,10 @@ class Bf16AutocastTest {
         System.out.printf("loss: reference %.6f fp32 %.6f bf16 %.6f%n", expected, loss[0], loss[1]);
         assertTrue(Math.abs(loss[0] - expected) / expected < 1e-5, "fp32 loss vs reference");
         // bf16 keeps 8 significant bits (relative rounding 2^-9 ≈ 0.2%) per op; the loss of a 2-layer model
-        // stays within 0.3%, and must differ from fp32 (else autocast did nothing)
+        // stays within 0.3%. The loss itself cannot show that autocast was on: at random init the logits are
+        // near zero and the loss sits at ≈ log V whatever h is (some seeds give the fp32 loss to the last
+        // bit), so that is checked on the gradients below, which carry the bf16 rounding visibly.
         assertTrue(Math.abs(loss[1] - expected) / expected < 3e-3, "bf16 loss " + loss[1] + " vs reference " + expected);
-        assertNotEquals(loss[0], loss[1], "bf16 loss equals the fp32 loss: autocast was not active");
         double worst = 0;
         for (String name : ref.keySet()) {
             assertEquals(ScalarType.Float, g16.get(name).scalar_type().intern(), name + ": gradient of an fp32 master weight is fp32");
@@ -86,6 +86,8 @@ class Bf16AutocastTest {
             assertTrue(TorchTesting.relErr(g32.get(name), ref.get(name).to(ScalarType.Float)) < 1e-4, name + ": fp32 gradient");
         }
         System.out.printf("worst bf16 gradient rel err %.4f%n", worst);
+        // fp32 gradients are within 1e-4 of float64 (asserted above); bf16 ones must be visibly further off
+        assertTrue(worst > 1e-3, "bf16 gradients match fp32 to " + worst + ": autocast was not active");
     }
 
     @Test
