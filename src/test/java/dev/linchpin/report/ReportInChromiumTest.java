@@ -61,6 +61,7 @@ class ReportInChromiumTest {
                 cdp.call("Runtime.enable", null, STEP);
                 cdp.call("Log.enable", null, STEP);
                 cdp.call("Page.enable", null, STEP);
+                cdp.call("Network.enable", null, STEP);
                 cdp.call("Emulation.setDeviceMetricsOverride", DevToolsClient.params().put("width", 1280).put("height", 900)
                         .put("deviceScaleFactor", 1).put("mobile", false), STEP);
                 int before = cdp.events.size();
@@ -132,6 +133,17 @@ class ReportInChromiumTest {
                 Thread.sleep(300);   // let late console messages arrive
                 List<String> errors = errors(cdp.events);
                 assertTrue(errors.isEmpty(), "console errors: " + errors);
+                // Self-contained: the page itself is the only request (no fonts, scripts or images fetched).
+                List<String> requests = new ArrayList<>();
+                for (JsonNode e : cdp.events) {
+                    if (e.path("method").asText().equals("Network.requestWillBeSent")) requests.add(e.path("params").path("request").path("url").asText());
+                }
+                assertEquals(List.of(written.html().toUri().toString()), requests);
+
+                // The error collection is not blind: a console.error from the page is seen.
+                evaluate(cdp, "console.error('probe from the test'); JSON.stringify(true)");
+                cdp.awaitEvent("Runtime.consoleAPICalled", p -> p.path("type").asText().equals("error"), STEP);
+                assertEquals(1, errors(cdp.events).size(), errors(cdp.events).toString());
             }
         } finally {
             browser.descendants().forEach(ProcessHandle::destroyForcibly);
