@@ -48,6 +48,7 @@ final class HtmlPage {
                 .append("of the share of response tokens that carry loss (train/&lt;objective&gt;/metrics.jsonl).</p>\n</section>\n");
 
         stagesTable(b, m);
+        trainingTable(b, m);
         plots(b, m);
         mining(b, m);
         examples(b, d);
@@ -109,6 +110,21 @@ final class HtmlPage {
                     .append(td(Html.seconds(s.seconds()))).append(td(s.output() == null ? "–" : s.output())).append("</tr>\n");
         }
         b.append("</tbody>\n<tfoot><tr><th>total</th><td></td>").append(td(Html.seconds(m.totalStageSeconds()))).append("<td></td></tr></tfoot>\n</table>\n</section>\n");
+    }
+
+    /** Per objective and training stage (SFTKey has two): steps, trained-token fraction, throughput, final loss. */
+    private static void trainingTable(StringBuilder b, ReportModel m) {
+        if (m.data().metrics().isEmpty()) return;
+        b.append("<section id=\"training\"><h2>Training</h2>\n<table id=\"training-table\">\n<thead><tr><th>objective</th><th>stage</th>")
+                .append("<th>steps</th><th>trained-token fraction</th><th>tokens/s</th><th>final loss</th></tr></thead>\n<tbody>\n");
+        for (TrainMetrics t : m.data().metrics().values()) {
+            for (TrainMetrics.StageSummary s : t.stageSummaries()) {
+                b.append("<tr><th scope=\"row\">").append(Html.escape(t.objective())).append("</th>").append(td(s.stage()))
+                        .append(td(Integer.toString(s.steps()))).append(td(Html.percent(s.meanTrainedTokenFraction())))
+                        .append(td(Html.number(s.meanTokensPerS(), 0))).append(td(Html.number(s.finalLoss(), 4))).append("</tr>\n");
+            }
+        }
+        b.append("</tbody>\n</table>\n<p class=\"legend\">Means over each stage's optimizer steps (train/&lt;objective&gt;/metrics.jsonl).</p>\n</section>\n");
     }
 
     private static void plots(StringBuilder b, ReportModel m) {

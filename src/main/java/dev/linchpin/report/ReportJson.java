@@ -110,6 +110,12 @@ final class ReportJson {
             o.put("steps", t.steps().size());
             put(o, "final_loss", t.finalLoss());
             put(o, "mean_trained_token_fraction", t.meanTrainedTokenFraction());
+            ArrayNode trainStages = o.putArray("stages");
+            for (TrainMetrics.StageSummary st : t.stageSummaries()) {
+                trainStages.addObject().put("stage", st.stage()).put("steps", st.steps())
+                        .put("mean_trained_token_fraction", st.meanTrainedTokenFraction())
+                        .put("mean_tokens_per_s", st.meanTokensPerS()).put("final_loss", st.finalLoss());
+            }
             ArrayNode loss = o.putArray("loss");
             for (TrainMetrics.Step st : t.steps()) loss.addArray().add(st.step()).add(st.loss());
         }

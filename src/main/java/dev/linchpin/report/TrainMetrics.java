@@ -78,6 +78,36 @@ public record TrainMetrics(String objective, List<Step> steps, boolean truncated
         return sum / steps.size();
     }
 
+    /**
+     * The steps of one training stage (consecutive lines with the same {@code stage}; SFTKey has two).
+     *
+     * @param stage                    the stage name
+     * @param steps                    its steps
+     * @param meanTrainedTokenFraction mean over its steps of trained_token_fraction
+     * @param meanTokensPerS           mean over its steps of tokens_per_s
+     * @param finalLoss                its last step's loss
+     */
+    public record StageSummary(String stage, int steps, double meanTrainedTokenFraction, double meanTokensPerS, double finalLoss) {}
+
+    /** One summary per run of consecutive steps with the same stage name, in order. */
+    public List<StageSummary> stageSummaries() {
+        List<StageSummary> out = new ArrayList<>();
+        int from = 0;
+        for (int i = 1; i <= steps.size(); i++) {
+            if (i == steps.size() || !steps.get(i).stage().equals(steps.get(from).stage())) {
+                double frac = 0, tps = 0;
+                for (int j = from; j < i; j++) {
+                    frac += steps.get(j).trainedTokenFraction();
+                    tps += steps.get(j).tokensPerS();
+                }
+                int n = i - from;
+                out.add(new StageSummary(steps.get(from).stage(), n, frac / n, tps / n, steps.get(i - 1).loss()));
+                from = i;
+            }
+        }
+        return out;
+    }
+
     /** The last step's loss (null when there are no steps). */
     public Double finalLoss() {
         return steps.isEmpty() ? null : steps.get(steps.size() - 1).loss();

@@ -112,6 +112,9 @@ class ReportTest {
         assertEquals(12.5 + 30 + 40 + 35 + 8 + 9 + 7.5, r.get("total_stage_seconds").asDouble(), EPS);
         assertEquals(7, r.get("stages").size());
         assertEquals(3, r.get("training").get("cft").get("loss").size());
+        JsonNode cftStage = r.get("training").get("cft").get("stages").get(0);
+        assertEquals(3, cftStage.get("steps").asInt());
+        assertEquals((0.10 + 0.12 + 0.14) / 3, cftStage.get("mean_trained_token_fraction").asDouble(), EPS);
         assertEquals(RunFixture.initialLoss("cft") - 0.3 * 2, r.get("training").get("cft").get("final_loss").asDouble(), EPS);
 
         assertEquals(0, r.get("missing").size(), r.get("missing").toString());
