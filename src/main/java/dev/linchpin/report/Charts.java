@@ -44,6 +44,9 @@ final class Charts {
     private static final Color[] PALETTE = {new Color(0x6b7280), new Color(0x2563eb), new Color(0xdc2626), new Color(0x059669),
             new Color(0xd97706), new Color(0x7c3aed), new Color(0xdb2777), new Color(0x0891b2)};
 
+    /** Data sets get colours of their own, so that a bar is not read as a model's line colour. */
+    private static final Color[] DATASET_COLORS = {new Color(0x0e7490), new Color(0xf59e0b), new Color(0x94a3b8), new Color(0x4d7c0f)};
+
     static {
         // Charts draw off-screen; a server without a display must not try to open one.
         System.setProperty("java.awt.headless", "true");
@@ -105,7 +108,7 @@ final class Charts {
         BarRenderer r = (BarRenderer) plot.getRenderer();
         r.setBarPainter(new StandardBarPainter());
         r.setShadowVisible(false);
-        for (int i = 0; i < ds.getRowCount(); i++) r.setSeriesPaint(i, PALETTE[(i + 1) % PALETTE.length]);
+        for (int i = 0; i < ds.getRowCount(); i++) r.setSeriesPaint(i, DATASET_COLORS[i % DATASET_COLORS.length]);
         CategoryAxis x = plot.getDomainAxis();
         x.setCategoryMargin(0.25);
         return svg(style(chart), id);

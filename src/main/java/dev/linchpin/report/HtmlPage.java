@@ -253,6 +253,7 @@ final class HtmlPage {
             thead th { background: #f3f4f6; font-weight: 600; }
             tbody th, tfoot th { text-align: left; font-weight: 600; }
             #stages td:first-child, #stages td:nth-child(2), #stages td:last-child, #stages thead th { text-align: left; }
+            #training-table td:nth-child(2) { text-align: left; }
             .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
             .legend, .empty, figcaption { color: var(--muted); font-size: 13px; }
             .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 16px; }

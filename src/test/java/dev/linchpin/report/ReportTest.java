@@ -154,6 +154,23 @@ class ReportTest {
     }
 
     @Test
+    void aHostileDataSetNameIsEscapedInTablesAndPlots() throws IOException {
+        RunLayout layout = RunFixture.complete(dir);
+        String hostile = "<img src=x onerror=alert(1)> & \"q\"";
+        com.fasterxml.jackson.databind.node.ObjectNode eval = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(layout.eval("cft").toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) eval.get("datasets").get(1)).put("name", hostile);
+        JSON.writeValue(layout.eval("cft").toFile(), eval);
+        Report.Written w = Report.write(dir);
+        String html = Files.readString(w.html(), StandardCharsets.UTF_8);
+        assertFalse(html.contains("<img"), "raw markup from a data set name");
+        assertTrue(html.contains("<h3>&lt;img src=x onerror=alert(1)&gt; &amp; &quot;q&quot;</h3>"));
+        // The plot title (drawn by JFreeSVG) carries the name as escaped SVG text.
+        assertTrue(html.contains("pass@k on &lt;img src=x onerror=alert(1)&gt; &amp;"), "escaped name in the SVG title");
+        JsonNode r = JSON.readTree(w.json().toFile());
+        assertEquals(List.of("test", "harder", hostile, "overall"), r.get("results").findValues("dataset").stream().map(JsonNode::asText).toList());
+    }
+
+    @Test
     void anUnfinishedRunShowsWhatExistsAndListsWhatIsMissing() throws IOException {
         RunLayout layout = new RunLayout(dir);
         RunFixture.manifest(RunFixture.allStages().subList(0, 2), null).write(layout.manifest());
