@@ -124,6 +124,14 @@ class ReportTest {
         for (String id : plots) assertTrue(Pattern.compile("<svg class=\"plot\"[^>]* id=['\"]" + id + "['\"]").matcher(html).find(), id);
         assertTrue(r.get("findings").get(0).asText().contains("3 are critical (13.0 %)"), r.get("findings").get(0).asText());
         assertTrue(r.get("findings").get(0).asText().contains("under 12 %"));
+        if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            // The reports get the permissions of any file this process creates (the umask's), not owner-only.
+            Path plain = Files.writeString(dir.resolve("plain.txt"), "x");
+            for (Path p : List.of(w.json(), w.html())) {
+                assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(p), p.toString());
+            }
+            Files.delete(plain);
+        }
         try (Stream<Path> files = Files.list(dir)) {
             assertFalse(files.anyMatch(p -> p.getFileName().toString().endsWith(".tmp")), "temporary files left behind");
         }
