@@ -16,6 +16,7 @@ import java.util.Map;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.CategoryAxis;
+import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.CategoryPlot;
@@ -163,6 +164,23 @@ final class Charts {
         plot.setRenderer(r);
         ((NumberAxis) plot.getDomainAxis()).setStandardTickUnits(NumberAxis.createIntegerTickUnits());
         ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
+        double lo = Double.MAX_VALUE, hi = 0;
+        for (int i = 0; i < series.getSeriesCount(); i++) {
+            lo = Math.min(lo, series.getSeries(i).getMinY());
+            hi = Math.max(hi, series.getSeries(i).getMaxY());
+        }
+        if (lo > 0 && hi / lo > 20) {
+            // Losses that differ by orders of magnitude (a full-SFT stage next to converged objectives)
+            // would flatten into the x axis on a linear scale.
+            LogAxis y = new LogAxis("loss (log scale)");
+            y.setBase(10);
+            y.setTickUnit(new NumberTickUnit(1));   // one tick per decade (the unit is in log space)
+            y.setMinorTickMarksVisible(true);
+            y.setLabelFont(plot.getDomainAxis().getLabelFont());
+            y.setTickLabelFont(plot.getDomainAxis().getTickLabelFont());
+            y.setNumberFormatOverride(new DecimalFormat("0.###", java.text.DecimalFormatSymbols.getInstance(Locale.ROOT)));
+            plot.setRangeAxis(y);
+        }
         return svg(style(chart), id);
     }
 
