@@ -70,6 +70,40 @@ public record FineTuneConfig(int steps, int microBatch, int gradAccum, double pe
         return peakLr * (minLrRatio + (1 - minLrRatio) * (1 - progress));
     }
 
+    /**
+     * The {@code linchpin train} defaults for {@code steps} steps: 8 sequences per step, AdamW at 1e-4 with
+     * no warmup, cosine decay to 0, no weight decay, clipping at 1, seed 0, all cores, token-mean
+     * normalisation, only a final checkpoint, fp32. Adjust with the {@code with…} methods.
+     */
+    public static FineTuneConfig defaults(int steps) {
+        return new FineTuneConfig(steps, 8, 1, 1e-4, 0, Schedule.COSINE, 0, 0, 1, 0L,
+                Math.max(1, Runtime.getRuntime().availableProcessors()), false, Normalization.TOKEN_MEAN, false, 0, 1, Precision.FP32);
+    }
+
+    /** This configuration with {@code microBatch} sequences per forward pass and {@code gradAccum} passes per step. */
+    public FineTuneConfig withBatch(int microBatch, int gradAccum) {
+        return new FineTuneConfig(steps, microBatch, gradAccum, peakLr, warmupSteps, schedule, minLrRatio, weightDecay, maxGradNorm,
+                seed, threads, deterministic, normalization, dft, checkpointEvery, keepCheckpoints, precision);
+    }
+
+    /** This configuration with peak learning rate {@code peak} after {@code warmup} linear warmup steps. */
+    public FineTuneConfig withLearningRate(double peak, int warmup) {
+        return new FineTuneConfig(steps, microBatch, gradAccum, peak, warmup, schedule, minLrRatio, weightDecay, maxGradNorm,
+                seed, threads, deterministic, normalization, dft, checkpointEvery, keepCheckpoints, precision);
+    }
+
+    /** This configuration with another data-order seed and libtorch thread count. */
+    public FineTuneConfig withSeedAndThreads(long newSeed, int newThreads) {
+        return new FineTuneConfig(steps, microBatch, gradAccum, peakLr, warmupSteps, schedule, minLrRatio, weightDecay, maxGradNorm,
+                newSeed, newThreads, deterministic, normalization, dft, checkpointEvery, keepCheckpoints, precision);
+    }
+
+    /** This configuration with DFT weighting on or off (each token weighted by its detached probability). */
+    public FineTuneConfig withDft(boolean on) {
+        return new FineTuneConfig(steps, microBatch, gradAccum, peakLr, warmupSteps, schedule, minLrRatio, weightDecay, maxGradNorm,
+                seed, threads, deterministic, normalization, on, checkpointEvery, keepCheckpoints, precision);
+    }
+
     /** This configuration with another forward precision. */
     public FineTuneConfig withPrecision(Precision p) {
         return new FineTuneConfig(steps, microBatch, gradAccum, peakLr, warmupSteps, schedule, minLrRatio, weightDecay, maxGradNorm,
