@@ -132,6 +132,17 @@ public final class RolloutEngine implements AutoCloseable {
     }
 
     /** Where this engine runs. */
+    /**
+     * What the engine runs on, in words: device, dtype, and on CUDA the GEMM path (cuBLAS and which
+     * library, or the own kernel and why) — for logs and benchmark records.
+     */
+    public synchronized String describe() {
+        try (org.bytedeco.javacpp.BytePointer buf = new org.bytedeco.javacpp.BytePointer(512)) {
+            check(LinchpinNative.lp_engine_describe(open(), buf, 512), "lp_engine_describe");
+            return buf.limit(org.bytedeco.javacpp.BytePointer.strlen(buf)).getString();   // limit = capacity would read past the NUL
+        }
+    }
+
     public EngineDevice device() {
         return device;
     }

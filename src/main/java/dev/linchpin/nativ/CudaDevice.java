@@ -16,7 +16,7 @@ public final class CudaDevice {
         CudaBackend.ensureAvailable();
         try (BytePointer buf = new BytePointer(256)) {
             NativeStatus.check(LinchpinNative.lp_cuda_device_name(buf, 256), "cudaGetDeviceProperties");
-            return buf.getString();
+            return buf.limit(org.bytedeco.javacpp.BytePointer.strlen(buf)).getString();   // limit = capacity would read past the NUL
         }
     }
 

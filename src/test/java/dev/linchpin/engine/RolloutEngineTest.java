@@ -37,6 +37,7 @@ class RolloutEngineTest {
                 long[] tokens = TinyModels.randomIds(rnd, 70, e.getValue().vocabSize());   // crosses a 64-position tile
                 double[][] expected = EngineTesting.javaLogits(model, tokens);
                 try (RolloutEngine engine = RolloutEngine.fromModel(model, BUDGET, 2)) {
+                    assertEquals("CPU, fp32 weights and KV, OpenBLAS GEMMs, 2 threads", engine.describe());
                     float[] actual = engine.logits(tokens);
                     double num = 0, den = 0;
                     int v = e.getValue().vocabSize();
@@ -144,9 +145,12 @@ class RolloutEngineTest {
                 Trajectory t = pre.trajectories().get(i % 2);
                 branches.add(new Branch(t, rnd.nextInt(t.length() + 1), rnd.nextInt(c.vocabSize()), i));
             }
-            // Common tokens as EOS so that branches end at different steps and slots are refilled.
-            for (RolloutOptions base : List.of(RolloutOptions.greedy(10, 3, 17, 40, 77, 101),
-                    RolloutOptions.sampling(10, 1.3, 0.9, 11, 3, 17, 40))) {
+            // An EOS that ends some branches early and others not at all, so that slots are refilled: picked
+            // from an EOS-free run (greedy and seeded sampling give the same tokens up to the stop).
+            for (boolean sampled : new boolean[] {false, true}) {
+                RolloutOptions free = sampled ? RolloutOptions.sampling(10, 1.3, 0.9, 11) : RolloutOptions.greedy(10);
+                long eos = tokenEndingSomeBranchesOnly(engine.rollout(branches, free.withMaxBatch(1)));
+                RolloutOptions base = sampled ? RolloutOptions.sampling(10, 1.3, 0.9, 11, eos) : RolloutOptions.greedy(10, eos);
                 List<RolloutOutput> single = engine.rollout(branches, base.withMaxBatch(1));
                 List<RolloutOutput> batched = engine.rollout(branches, base.withMaxBatch(5));
                 List<RolloutOutput> streamed = new ArrayList<>();
@@ -165,6 +169,18 @@ class RolloutEngineTest {
                 assertTrue(lengthsDiffer, "EOS ends branches at different steps");
             }
         }
+    }
+
+    /** A token that branch 0 emits before its last step and some other branch never emits. */
+    private static long tokenEndingSomeBranchesOnly(List<RolloutOutput> unstopped) {
+        long[] first = unstopped.get(0).tokens();
+        for (int i = 0; i < first.length - 1; i++) {
+            long t = first[i];
+            for (RolloutOutput o : unstopped) {
+                if (java.util.Arrays.stream(o.tokens()).noneMatch(x -> x == t)) return t;
+            }
+        }
+        throw new AssertionError("every branch emits every token of branch 0: cannot make an EOS that ends only some");
     }
 
     @Test
