@@ -1,6 +1,7 @@
 package dev.linchpin.cli;
 
 import dev.linchpin.data.DatasetFormat;
+import dev.linchpin.engine.EngineDevice;
 import dev.linchpin.eval.EvalOptions;
 import dev.linchpin.eval.EvalRun;
 import dev.linchpin.mine.PromptEncoder;
@@ -63,6 +64,9 @@ public final class EvalCommand implements Callable<Integer> {
     long kvBudgetMb;
     @Option(names = "--threads", defaultValue = "0", description = "Engine threads; 0: all cores (default: ${DEFAULT-VALUE}).")
     int threads;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "Rollout engine device: cpu, cuda (fp32) or cuda-bf16 (default: ${DEFAULT-VALUE}).")
+    String device;
     @Option(names = "--progress", defaultValue = "auto", description = "auto (a bar on a terminal, else log lines), bar or log (default: ${DEFAULT-VALUE}).")
     String progress;
 
@@ -89,6 +93,7 @@ public final class EvalCommand implements Callable<Integer> {
         List<Integer> k = ks == null || ks.isEmpty() ? EvalOptions.defaultKs(samples) : new ArrayList<>(ks);
         EvalOptions options = new EvalOptions(samples, k, temperature, topP, seed, maxNewTokens, maxExamples, batchSize, maxBranches);
         return new EvalRun.Settings(model, data, out, DatasetFormat.fromName(format), PromptEncoder.Style.parse(promptFormat),
-                promptTemplate, systemPrompt, options, kvBudgetMb << 20, threads, terminal);
+                promptTemplate, systemPrompt, options, kvBudgetMb << 20, threads, terminal,
+                EngineDevice.parse(device));
     }
 }

@@ -68,7 +68,8 @@ public final class Main implements Runnable {
                 || ex instanceof UncheckedIOException || ex instanceof IllegalArgumentException
                 || ex instanceof dev.linchpin.tokenizer.TokenizerFileException
                 || ex instanceof dev.linchpin.engine.KvBudgetExceededException
-                || ex instanceof dev.linchpin.train.TrainingDivergedException;
+                || ex instanceof dev.linchpin.train.TrainingDivergedException
+                || ex instanceof dev.linchpin.nativ.BackendUnavailableException;   // e.g. --device cuda without a GPU
     }
 
     private static String message(Throwable ex) {

@@ -1,6 +1,7 @@
 package dev.linchpin.cli;
 
 import dev.linchpin.data.DatasetFormat;
+import dev.linchpin.engine.EngineDevice;
 import dev.linchpin.mine.MiningOptions;
 import dev.linchpin.mine.MiningRun;
 import dev.linchpin.mine.MiningSummary;
@@ -71,6 +72,9 @@ public final class MineCommand implements Callable<Integer> {
     long kvBudgetMb;
     @Option(names = "--threads", defaultValue = "0", description = "Engine threads; 0: all cores (default: ${DEFAULT-VALUE}).")
     int threads;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "Rollout engine device: cpu, cuda (fp32) or cuda-bf16 (default: ${DEFAULT-VALUE}).")
+    String device;
     @Option(names = "--progress", defaultValue = "auto", description = "auto (a bar on a terminal, else log lines), bar or log (default: ${DEFAULT-VALUE}).")
     String progress;
 
@@ -99,7 +103,8 @@ public final class MineCommand implements Callable<Integer> {
         MiningOptions options = new MiningOptions(k, rollouts, temperature, topP, seed, failureThreshold, spanStart, spanEnd,
                 maxNewTokens, branchMargin, batchSize, maxBranches);
         return new MiningRun.Settings(model, data, out, DatasetFormat.fromName(format), PromptEncoder.Style.parse(promptFormat),
-                promptTemplate, systemPrompt, Shard.parse(shard), options, kvBudgetMb << 20, threads, terminal);
+                promptTemplate, systemPrompt, Shard.parse(shard), options, kvBudgetMb << 20, threads, terminal,
+                EngineDevice.parse(device));
     }
 
     private static void require(Object value, String option) {

@@ -24,6 +24,21 @@ public enum EngineDevice {
         return flags;
     }
 
+    /** Parses the command-line spelling: {@code cpu}, {@code cuda} or {@code cuda-bf16}. */
+    public static EngineDevice parse(String s) {
+        switch (s == null ? "" : s.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "cpu": return CPU;
+            case "cuda": return CUDA;
+            case "cuda-bf16": return CUDA_BF16;
+            default: throw new IllegalArgumentException("engine device must be cpu, cuda or cuda-bf16, got '" + s + "'");
+        }
+    }
+
+    /** The command-line spelling. */
+    public String cliName() {
+        return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+
     /** True for the CUDA backends. */
     public boolean isCuda() {
         return this != CPU;

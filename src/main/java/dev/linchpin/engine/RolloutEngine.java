@@ -131,7 +131,6 @@ public final class RolloutEngine implements AutoCloseable {
         EngineWeights.copy(engine, model);
     }
 
-    /** Where this engine runs. */
     /**
      * What the engine runs on, in words: device, dtype, and on CUDA the GEMM path (cuBLAS and which
      * library, or the own kernel and why) — for logs and benchmark records.
@@ -143,6 +142,7 @@ public final class RolloutEngine implements AutoCloseable {
         }
     }
 
+    /** Where this engine runs. */
     public EngineDevice device() {
         return device;
     }
@@ -152,8 +152,22 @@ public final class RolloutEngine implements AutoCloseable {
      * and validated in Java ({@link CausalLM#load}), then copied to the engine as fp32.
      */
     public static RolloutEngine fromHuggingFace(Path hfDir, long kvBudgetBytes, int threads) throws IOException {
+        return fromHuggingFace(hfDir, kvBudgetBytes, threads, EngineDevice.CPU);
+    }
+
+    /**
+     * An engine on {@code device} for a Hugging Face model directory (parsed and validated in Java,
+     * then copied or uploaded). The CUDA backend is checked first, so an unavailable one fails before
+     * the checkpoint is read.
+     */
+    public static RolloutEngine fromHuggingFace(Path hfDir, long kvBudgetBytes, int threads, EngineDevice device) throws IOException {
+        if (device == null) throw new IllegalArgumentException("device is null");
+        if (device.isCuda()) {
+            NativeLibrary.ensureLoaded();
+            CudaBackend.ensureAvailable();
+        }
         CausalLM model = CausalLM.load(hfDir, new Device("cpu"), ScalarType.Float);
-        return fromModel(model, kvBudgetBytes, threads);
+        return fromModel(model, kvBudgetBytes, threads, device);
     }
 
     /** The model configuration. */

@@ -5,6 +5,7 @@ import dev.linchpin.data.DatasetException;
 import dev.linchpin.data.DatasetFormat;
 import dev.linchpin.data.DatasetReader;
 import dev.linchpin.data.Example;
+import dev.linchpin.engine.EngineDevice;
 import dev.linchpin.engine.RolloutEngine;
 import dev.linchpin.mine.PromptEncoder;
 import dev.linchpin.tokenizer.Tokenizer;
@@ -43,11 +44,21 @@ public final class EvalRun {
      * @param kvBudgetBytes  the engine's KV-cache budget
      * @param threads        engine threads (<= 0: all cores)
      * @param terminal       draw a progress bar (else plain log lines)
+     * @param device         where the rollout engine runs
      */
     public record Settings(Path model, List<Path> data, Path out, DatasetFormat format, PromptEncoder.Style promptStyle,
             String promptTemplate, String systemPrompt, EvalOptions options, long kvBudgetBytes, int threads,
-            boolean terminal) {
+            boolean terminal, EngineDevice device) {
+        /** Settings with the engine on the CPU. */
+        public Settings(Path model, List<Path> data, Path out, DatasetFormat format, PromptEncoder.Style promptStyle,
+                String promptTemplate, String systemPrompt, EvalOptions options, long kvBudgetBytes, int threads,
+                boolean terminal) {
+            this(model, data, out, format, promptStyle, promptTemplate, systemPrompt, options, kvBudgetBytes, threads, terminal,
+                    EngineDevice.CPU);
+        }
+
         public Settings {
+            Objects.requireNonNull(device, "device");
             Objects.requireNonNull(model, "model");
             Objects.requireNonNull(format, "format");
             Objects.requireNonNull(promptStyle, "promptStyle");
@@ -66,7 +77,7 @@ public final class EvalRun {
         List<DatasetResult> results = new ArrayList<>();
         long start = System.nanoTime();
         try (Tokenizer tokenizer = Tokenizer.load(s.model());
-             RolloutEngine engine = RolloutEngine.fromHuggingFace(s.model(), s.kvBudgetBytes(), s.threads())) {
+             RolloutEngine engine = RolloutEngine.fromHuggingFace(s.model(), s.kvBudgetBytes(), s.threads(), s.device())) {
             Set<Long> eos = new LinkedHashSet<>(tokenizer.eosTokenIds());
             eos.addAll(engine.config().eosTokenIds());
             Evaluator evaluator = new Evaluator(engine, PromptEncoder.of(tokenizer, s.promptStyle(), s.promptTemplate(),

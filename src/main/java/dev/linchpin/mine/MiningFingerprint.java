@@ -59,6 +59,7 @@ final class MiningFingerprint {
         m.put("system_prompt", String.valueOf(s.systemPrompt()));
         m.put("shard", s.shard().toString());
         m.put("model", modelIdentity(s.model()));
+        if (s.device() != dev.linchpin.engine.EngineDevice.CPU) m.put("engine_device", s.device().cliName());   // absent = cpu (older files)
         return m;
     }
 

@@ -5,6 +5,7 @@ import dev.linchpin.data.DatasetException;
 import dev.linchpin.data.DatasetFormat;
 import dev.linchpin.data.DatasetReader;
 import dev.linchpin.data.Example;
+import dev.linchpin.engine.EngineDevice;
 import dev.linchpin.engine.RolloutEngine;
 import dev.linchpin.tokenizer.Tokenizer;
 import dev.linchpin.verify.Verifier;
@@ -49,11 +50,21 @@ public final class MiningRun {
      * @param kvBudgetBytes  the engine's KV-cache budget
      * @param threads        engine threads (<= 0: all cores)
      * @param terminal       draw a progress bar (else plain log lines)
+     * @param device         where the rollout engine runs (part of the masks' fingerprint: numerics differ)
      */
     public record Settings(Path model, Path data, Path out, DatasetFormat format, PromptEncoder.Style promptStyle,
             String promptTemplate, String systemPrompt, Shard shard, MiningOptions options, long kvBudgetBytes,
-            int threads, boolean terminal) {
+            int threads, boolean terminal, EngineDevice device) {
+        /** Settings with the engine on the CPU. */
+        public Settings(Path model, Path data, Path out, DatasetFormat format, PromptEncoder.Style promptStyle,
+                String promptTemplate, String systemPrompt, Shard shard, MiningOptions options, long kvBudgetBytes,
+                int threads, boolean terminal) {
+            this(model, data, out, format, promptStyle, promptTemplate, systemPrompt, shard, options, kvBudgetBytes, threads,
+                    terminal, EngineDevice.CPU);
+        }
+
         public Settings {
+            Objects.requireNonNull(device, "device");
             Objects.requireNonNull(model, "model");
             Objects.requireNonNull(data, "data");
             Objects.requireNonNull(out, "out");
@@ -91,7 +102,7 @@ public final class MiningRun {
                 return summary;
             }
             try (Tokenizer tokenizer = Tokenizer.load(s.model());
-                 RolloutEngine engine = RolloutEngine.fromHuggingFace(s.model(), s.kvBudgetBytes(), s.threads())) {
+                 RolloutEngine engine = RolloutEngine.fromHuggingFace(s.model(), s.kvBudgetBytes(), s.threads(), s.device())) {
                 Set<Long> eos = new LinkedHashSet<>(tokenizer.eosTokenIds());
                 eos.addAll(engine.config().eosTokenIds());
                 long[] eosIds = eos.stream().mapToLong(Long::longValue).toArray();

@@ -91,6 +91,10 @@ class CliTest {
         assertEquals(1, r.status());
         assertTrue(r.err().contains("needs temperature > 0"), r.err());
 
+        r = run("mine", "--model", "m", "--data", "d", "--out", "o", "--device", "tpu");
+        assertEquals(1, r.status());
+        assertTrue(r.err().contains("engine device must be cpu, cuda or cuda-bf16, got 'tpu'"), r.err());
+
         r = run("mine", "--model", "m", "--data", "d", "--out", "o", "--shard", "4/4");
         assertEquals(1, r.status());
         assertTrue(r.err().contains("0 <= i < n"), r.err());

@@ -215,6 +215,29 @@ class MiningEndToEndTest {
     }
 
     @Test
+    void aCudaEngineWithoutCudaIsAOneLineErrorAndWritesNothing() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(dev.linchpin.nativ.CudaBackend.isAvailable(), "CUDA is available here");
+        Path out = scratch.resolve("masks-cuda.jsonl");
+        List<String> args = MiningFixture.mineArgs(model, data, out, 4);
+        args.addAll(List.of("--device", "cuda"));
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = Main.run(args.toArray(String[]::new), new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        String log = err.toString(StandardCharsets.UTF_8);
+        assertEquals(1, status, log);
+        assertTrue(log.contains("linchpin mine: error:") && log.contains(dev.linchpin.nativ.CudaBackend.unavailabilityCause()), log);
+        assertTrue(Files.notExists(out) || readQuietly(out).isEmpty(), "no records without an engine");
+    }
+
+    private static List<String> readQuietly(Path p) {
+        try {
+            return Files.readAllLines(p);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void shardsPartitionTheDataAndTogetherEqualTheWholeRun() throws IOException {
         List<MaskRecord> all = read(masks);
         List<String> merged = new ArrayList<>();
