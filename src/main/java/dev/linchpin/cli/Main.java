@@ -22,7 +22,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "linchpin", mixinStandardHelpOptions = true, version = "linchpin 0.1.0",
         description = "Critical-token fine-tuning engine.",
-        subcommands = {MineCommand.class, ShowCommand.class, TrainCommand.class, EvalCommand.class,
+        subcommands = {MineCommand.class, ShowCommand.class, TrainCommand.class, EvalCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
