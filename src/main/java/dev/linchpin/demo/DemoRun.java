@@ -146,7 +146,7 @@ public final class DemoRun {
         Path baseDir = EmbeddedDefault.cacheRoot().resolve(plan.base().hash()).toAbsolutePath().normalize();
         if (Files.exists(layout.manifest())) {
             RunManifest old = RunManifest.read(layout.manifest());
-            List<String> differences = differences(old, settings);
+            List<String> differences = differences(old, plan.quick(), settings);
             if (!differences.isEmpty()) {
                 throw new IllegalArgumentException(root + " holds a demo run made with different settings ("
                         + String.join("; ", differences) + "); it cannot be resumed with these. Choose a new --name "
@@ -173,8 +173,9 @@ public final class DemoRun {
     }
 
     /** What differs between a recorded run and these settings, as "key: there X, now Y". */
-    static List<String> differences(RunManifest old, Map<String, String> settings) {
+    static List<String> differences(RunManifest old, boolean quick, Map<String, String> settings) {
         List<String> d = new ArrayList<>();
+        if (old.quick() != quick) d.add(old.quick() ? "made with --quick, now without" : "made without --quick, now with it");
         if (!old.objectives().equals(DemoPlan.OBJECTIVES)) d.add("objectives: there " + old.objectives() + ", now " + DemoPlan.OBJECTIVES);
         java.util.Set<String> keys = new java.util.TreeSet<>(settings.keySet());
         keys.addAll(old.settings().keySet());
