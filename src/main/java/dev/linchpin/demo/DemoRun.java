@@ -71,7 +71,9 @@ public final class DemoRun {
     private final Progress progress;
     private RunManifest manifest;
     private int stageNumber;
+    /** What this invocation (re)computed, so that stages downstream of it are not skipped as done. */
     private final java.util.Set<String> retrained = new java.util.HashSet<>();
+    private boolean minedAgain;
 
     /**
      * @param plan     the sizes
@@ -258,6 +260,7 @@ public final class DemoRun {
         EmbeddedDefault.Result r = EmbeddedDefault.ensureDetailed(plan.base(), progress, EmbeddedDefault.cacheRoot());
         Path dir = r.directory().toAbsolutePath().normalize();
         if (!skip || r.trained()) {   // trained again: the cache lost it since the recorded run
+            if (skip) retrained.add("base");
             progress.message("base: " + (r.trained() ? "trained " : "found in the cache ") + dir + String.format(Locale.ROOT,
                     " (its own greedy accuracy: test %.1f%%, OOD %.1f%%)", 100 * r.training().path("test_accuracy").asDouble(),
                     100 * r.training().path("ood_accuracy").asDouble()));
@@ -268,6 +271,7 @@ public final class DemoRun {
 
     private void mineStage(Path base) throws IOException {
         if (begin("mine", null)) return;
+        minedAgain = true;
         long t0 = System.nanoTime();
         Path questions = writeMinedQuestions(base);
         MiningRun.run(new MiningRun.Settings(base, questions, layout.masks(), DatasetFormat.AUTO, PromptEncoder.Style.AUTO, null, null,
@@ -294,10 +298,12 @@ public final class DemoRun {
     }
 
     private void trainStage(Path base, String objective) throws IOException {
-        if (begin("train", objective)) return;
+        // Masks mined (again) in this invocation make every recorded training stale.
+        if (begin("train", objective, minedAgain)) return;
         retrained.add(objective);
         long t0 = System.nanoTime();
         Path dir = layout.trainDir(objective);
+        if (minedAgain && Files.exists(dir)) deleteTree(dir);   // trained on other masks: not a checkpoint to continue
         boolean resume = Files.isDirectory(dir) && Checkpoints.latest(dir) != null;
         if (resume) {
             progress.message("train " + objective + ": continuing from " + Checkpoints.latest(dir));

@@ -21,7 +21,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the critical fraction from the raw masks lines, each step's trained-token fraction from those counts and
  * the trainer's data order, greedy accuracy and pass@k from the per-question verdicts.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DemoQuickTest {
     static final ObjectMapper JSON = new ObjectMapper();
     static final String[] MODELS = {"base", "sft", "cft", "sftkey", "dft", "random"};
@@ -239,6 +243,36 @@ class DemoQuickTest {
         assertEquals(1, r.status, r.err);
         assertTrue(r.err.contains("not a demo run"), r.err);
         assertEquals("mine", Files.readString(runs.resolve("other/notes.txt")));
+    }
+
+    /**
+     * A run killed after DFT's last checkpoint but before its final model was exported and recorded: the
+     * rerun continues DFT from that checkpoint (no step is trained twice: metrics keep one line per step),
+     * exports the same weights, evaluates DFT again, and skips everything else. Runs last: it reorders the
+     * manifest's stages (a stage is recorded when it finishes).
+     */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void anInterruptedTrainingContinuesFromItsCheckpointAndIsEvaluatedAgain() throws IOException {
+        RunManifest m = RunManifest.read(layout.manifest());
+        byte[] weights = Files.readAllBytes(layout.trainedModel("dft").resolve("model.safetensors"));
+        // eval dft stays recorded (its JSON is there): a retrained model must be evaluated again all the same
+        List<RunManifest.Stage> kept = m.stages().stream().filter(s -> !(s.name().equals("train") && "dft".equals(s.model()))).toList();
+        new RunManifest(m.version(), m.name(), m.quick(), m.baseModel(), m.objectives(), m.settings(), kept, m.startedAt(), null,
+                m.environment()).write(layout.manifest());
+        try (var walk = Files.walk(layout.trainedModel("dft"))) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+        Result r = demo("--quick");
+        assertEquals(0, r.status, r.err);
+        assertTrue(r.err.contains("train dft: continuing from " + layout.trainDir("dft").resolve("checkpoint-40")), r.err);
+        assertEquals(DemoRun.stageCount() - 2, r.err.split("done in an earlier run", -1).length - 1, r.err);
+        assertTrue(java.util.Arrays.equals(weights, Files.readAllBytes(layout.trainedModel("dft").resolve("model.safetensors"))),
+                "the resumed export equals the first run's weights");
+        assertEquals(DemoPlan.quickPlan().steps(), lines(layout.metrics("dft")).size());
+        List<String> last = RunManifest.read(layout.manifest()).stages().stream().map(s -> s.name() + ":" + s.model()).toList();
+        assertEquals(List.of("train:dft", "eval:dft"), last.subList(last.size() - 2, last.size()));
+        assertEquals(2 + 2 * DemoPlan.OBJECTIVES.size() + 1, last.size());
     }
 
     static List<String> lines(Path file) throws IOException {
