@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
         description = {"Run the whole pipeline on the embedded default: train (or find) the base model, mine critical tokens "
                 + "(k = 2, greedy), train SFT, CFT, SFTKey, DFT and random-mask from the same base with the same budget on the "
                 + "same examples, evaluate all on the test and harder OOD splits, write the run directory.",
-                "About 10 minutes on 2 cores (5 more when the base model is not cached yet); --quick: a small run, about 1 minute.",
+                "About 7-12 minutes on 2 cores (5 more when the base model is not cached yet); --quick: a small run, about 2 minutes (seconds once its base is cached).",
                 "Run it again with the same options to resume an interrupted run; finished stages are skipped."})
 public final class DemoCommand implements Callable<Integer> {
     @Spec

@@ -59,7 +59,8 @@ public record DemoPlan(boolean quick, DefaultConfig base, int mineQuestions, int
     /**
      * The full demo: the shipped default (about 5 minutes to train on 2 cores when not cached), 256 mined
      * training questions, 120 steps of 16 sequences per objective, every test (200) and OOD (100)
-     * question with n = 8 samples. About 10 minutes on 2 cores with the base model trained first.
+     * question with n = 8 samples. Measured 11m48s on 2 shared cores (load 4–7) with the base cached; the base
+     * adds about 5 minutes when it is not.
      */
     public static DemoPlan standardPlan() {
         DefaultConfig base = DefaultConfig.standard();
@@ -68,7 +69,8 @@ public record DemoPlan(boolean quick, DefaultConfig base, int mineQuestions, int
 
     /**
      * The {@code --quick} demo: a tiny-shaped default ({@link #quickBase()}) that trains in seconds, 48 mined
-     * questions, 40 steps of 8 per objective, 40 test and 20 OOD questions with n = 4. Well under 3 minutes.
+     * questions, 40 steps of 8 per objective, 40 test and 20 OOD questions with n = 4. Measured 1m52s on 2 shared cores including the
+     * base's first training (1m44s), about 10 s more once it is cached.
      */
     public static DemoPlan quickPlan() {
         DefaultConfig base = quickBase();
