@@ -13,8 +13,7 @@ import picocli.CommandLine.Command;
 /**
  * The {@code linchpin} command line. Subcommands: {@code mine} (critical-token masks), {@code show}
  * (one mined example in the terminal), {@code train} (SFT / CFT / SFTKey / DFT / ablations, LoRA) and
- * {@code eval} (greedy accuracy, pass@k, entropy); {@code demo} joins the {@code subcommands} of the
- * annotation when it lands. Every subcommand that takes {@code --config run.yaml} gets its
+ * {@code eval} (greedy accuracy, pass@k, entropy); {@code demo} (the whole pipeline on the embedded default) and {@code report}. Every subcommand that takes {@code --config run.yaml} gets its
  * option defaults from that file, command-line options overriding them ({@link YamlDefaults}).
  *
  * <p>Exit codes: 0 success, 1 a user-facing error (bad input file, bad option value: one line naming
@@ -22,7 +21,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "linchpin", mixinStandardHelpOptions = true, version = "linchpin 0.1.0",
         description = "Critical-token fine-tuning engine.",
-        subcommands = {MineCommand.class, ShowCommand.class, TrainCommand.class, EvalCommand.class, ReportCommand.class,
+        subcommands = {DemoCommand.class, MineCommand.class, ShowCommand.class, TrainCommand.class, EvalCommand.class,
+                ReportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

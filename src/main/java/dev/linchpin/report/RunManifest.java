@@ -38,9 +38,9 @@ public record RunManifest(int version, String name, boolean quick, String baseMo
 
     public RunManifest {
         objectives = List.copyOf(objectives);
-        settings = Map.copyOf(settings);
+        settings = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(settings));   // stable order in demo.json
         stages = List.copyOf(stages);
-        environment = environment == null ? Map.of() : Map.copyOf(environment);
+        environment = environment == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(environment));
     }
 
     /**

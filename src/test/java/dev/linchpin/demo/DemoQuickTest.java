@@ -1,0 +1,295 @@
+package dev.linchpin.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.linchpin.cli.Main;
+import dev.linchpin.report.RunLayout;
+import dev.linchpin.report.RunManifest;
+import dev.linchpin.train.BatchOrderReplay;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code linchpin demo --quick} end to end through {@link Main}, into a temporary directory. The quick base
+ * model is cached under {@code target/test-cache} (the {@code linchpin.cache} property), so only the first
+ * run in a checkout trains it. Expectations come from the files read as plain JSON and recomputed here:
+ * the critical fraction from the raw masks lines, each step's trained-token fraction from those counts and
+ * the trainer's data order, greedy accuracy and pass@k from the per-question verdicts.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DemoQuickTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String[] MODELS = {"base", "sft", "cft", "sftkey", "dft", "random"};
+
+    @TempDir
+    static Path runs;
+    static String cacheBefore;
+    static RunLayout layout;
+    static String firstLog;
+    static double firstSeconds;
+
+    @BeforeAll
+    static void runQuickDemo() {
+        cacheBefore = System.getProperty("linchpin.cache");
+        System.setProperty("linchpin.cache", Path.of("target", "test-cache").toAbsolutePath().toString());
+        long t0 = System.nanoTime();
+        Result r = demo("--quick");
+        firstSeconds = (System.nanoTime() - t0) / 1e9;
+        firstLog = r.err;
+        assertEquals(0, r.status, r.err);
+        layout = new RunLayout(runs.resolve("quick"));
+        System.out.printf("demo --quick: %.1f s%n", firstSeconds);
+    }
+
+    @AfterAll
+    static void restoreCache() {
+        if (cacheBefore == null) System.clearProperty("linchpin.cache");
+        else System.setProperty("linchpin.cache", cacheBefore);
+    }
+
+    record Result(int status, String out, String err) {}
+
+    static Result demo(String... more) {
+        List<String> args = new ArrayList<>(List.of("demo", "--out", runs.toString(), "--threads", "2", "--progress", "log"));
+        args.addAll(List.of(more));
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int status = Main.run(args.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void everyStageRanInOrderAndTheManifestSaysSo() throws IOException {
+        RunManifest m = RunManifest.read(layout.manifest());
+        assertEquals("quick", m.name());
+        assertTrue(m.quick());
+        assertEquals(List.of("sft", "cft", "sftkey", "dft", "random"), m.objectives());
+        assertEquals(DemoPlan.quickPlan().settings(), m.settings());
+        assertNotNull(m.finishedAt(), "a finished run has finishedAt");
+        List<String> expected = new ArrayList<>(List.of("base:base", "mine:null"));
+        for (String o : m.objectives()) expected.add("train:" + o);
+        for (String model : MODELS) expected.add("eval:" + model);
+        expected.add("report:null");
+        List<String> actual = new ArrayList<>();
+        for (RunManifest.Stage s : m.stages()) {
+            actual.add(s.name() + ":" + s.model());
+            assertTrue(s.seconds() > 0, s + " has a wall time");
+            assertTrue(Files.exists(layout.root().resolve(s.output())), s + ": its output exists");
+        }
+        assertEquals(expected, actual);
+        assertEquals(Path.of(m.baseModel()), Path.of(m.stages().get(0).output()));
+        for (int i = 1; i <= expected.size(); i++) {
+            assertTrue(firstLog.contains("demo [" + i + "/" + expected.size() + "] "), "a progress line for stage " + i + ":\n" + firstLog);
+        }
+    }
+
+    @Test
+    void theReportIsWrittenAndMissesNothing() throws IOException {
+        JsonNode report = JSON.readTree(layout.reportJson().toFile());
+        assertTrue(Files.size(layout.reportHtml()) > 10_000, "report.html has content");
+        assertEquals(0, report.get("missing").size(), "a finished run's report lists nothing missing: " + report.get("missing"));
+        List<String> plots = new ArrayList<>();
+        report.get("plots").forEach(p -> plots.add(p.asText()));
+        for (String id : List.of("plot-entropy", "plot-critical-histogram", "plot-loss")) assertTrue(plots.contains(id), id + " in " + plots);
+        String html = Files.readString(layout.reportHtml());
+        for (String o : DemoPlan.OBJECTIVES) assertTrue(html.contains(">" + o + "<"), "the page names " + o);
+    }
+
+    @Test
+    void everyFileOfTheLayoutExistsAndParses() throws IOException {
+        for (String line : lines(layout.masks())) JSON.readTree(line);
+        JsonNode summary = JSON.readTree(layout.masksSummary().toFile());
+        assertEquals(DemoPlan.quickPlan().mineQuestions(), summary.get("examples").asInt());
+        for (String o : DemoPlan.OBJECTIVES) {
+            List<String> metrics = lines(layout.metrics(o));
+            assertEquals(DemoPlan.quickPlan().steps(), metrics.size(), o);
+            for (int i = 0; i < metrics.size(); i++) {
+                JsonNode step = JSON.readTree(metrics.get(i));
+                assertEquals(i + 1, step.get("step").asInt(), o);
+                assertTrue(Double.isFinite(step.get("loss").asDouble()), o);
+            }
+            for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+                assertTrue(Files.isRegularFile(layout.trainedModel(o).resolve(f)), o + ": final/" + f);
+            }
+        }
+        // SFTKey's targets carry the tags, added to its tokenizer as single tokens.
+        String sftkeyTokenizer = Files.readString(layout.trainedModel("sftkey").resolve("tokenizer.json"));
+        for (String tag : DemoObjectives.SFTKEY_TAGS) assertTrue(sftkeyTokenizer.contains("\"" + tag + "\""), tag);
+    }
+
+    /** Greedy accuracy and pass@k of every eval JSON, recomputed from its per-question verdicts in float64. */
+    @Test
+    void evalJsonForTheBaseAndEveryObjectiveAgreesWithItsOwnVerdicts() throws IOException {
+        int n = DemoPlan.quickPlan().samples();
+        for (String model : MODELS) {
+            JsonNode e = JSON.readTree(layout.eval(model).toFile());
+            Path expectedModel = model.equals("base") ? Path.of(RunManifest.read(layout.manifest()).baseModel()) : layout.trainedModel(model);
+            assertEquals(expectedModel, Path.of(e.get("model").asText()), model);
+            List<String> names = new ArrayList<>();
+            for (JsonNode d : e.get("datasets")) {
+                names.add(d.get("name").asText());
+                int questions = 0, greedy = 0;
+                double[] pass = new double[n + 1];
+                for (JsonNode q : d.get("detail")) {
+                    questions++;
+                    if (q.get("greedy").get("correct").asBoolean()) greedy++;
+                    int c = 0;
+                    for (JsonNode s : q.get("samples")) if (s.get("correct").asBoolean()) c++;
+                    assertEquals(n, q.get("samples").size());
+                    assertEquals(c, q.get("correct_samples").asInt());
+                    for (int k = 1; k <= n; k++) pass[k] += 1 - chooseRatio(n - c, n, k);
+                }
+                assertEquals(questions, d.get("questions").asInt());
+                assertEquals((double) greedy / questions, d.get("greedy_accuracy").asDouble(), 1e-12, model + " " + names);
+                for (var it = d.get("pass_at_k").fields(); it.hasNext();) {
+                    var kv = it.next();
+                    int k = Integer.parseInt(kv.getKey());
+                    assertEquals(pass[k] / questions, kv.getValue().asDouble(), 1e-9, model + " pass@" + k);
+                }
+                assertTrue(d.get("entropy").asDouble() >= 0, model);
+            }
+            assertEquals(List.of("test", "ood"), names, model);
+        }
+    }
+
+    /** C(a, k) / C(b, k) as a product (0 when a < k). */
+    static double chooseRatio(int a, int b, int k) {
+        if (a < k) return 0;
+        double r = 1;
+        for (int i = 0; i < k; i++) r *= (double) (a - i) / (b - i);
+        return r;
+    }
+
+    /**
+     * The masks' critical fraction, counted from the raw lines, is what CFT trains: every step's
+     * trained-token fraction is the critical count over the response tokens of that step's records (the
+     * kept records with a critical token, dealt in the trainer's order); random has the same density
+     * record by record, so the same fractions; SFT and DFT train every token.
+     */
+    @Test
+    void cftTrainsExactlyTheMinedCriticalFraction() throws IOException {
+        record Kept(int promptTokens, int responseTokens, int critical) {}
+        List<Kept> kept = new ArrayList<>();
+        long critical = 0, positions = 0, responseTokens = 0;
+        for (String line : lines(layout.masks())) {
+            JsonNode r = JSON.readTree(line);
+            positions += r.get("positions").size();
+            critical += r.get("critical").size();
+            if (!r.get("kept").asBoolean()) continue;
+            kept.add(new Kept(r.get("prompt_tokens").asInt(), r.get("response_ids").size(), r.get("critical").size()));
+            responseTokens += r.get("response_ids").size();
+        }
+        assertFalse(kept.isEmpty(), "the quick base solves some mined questions");
+        assertTrue(critical > 0, "some tokens are critical");
+        JsonNode summary = JSON.readTree(layout.masksSummary().toFile());
+        assertEquals((double) critical / positions, summary.get("critical_fraction").asDouble(), 1e-12);
+        assertEquals(positions, responseTokens, "every response position of the kept records is examined");
+
+        DemoPlan plan = DemoPlan.quickPlan();
+        List<Kept> usable = kept.stream().filter(k -> k.critical() > 0).toList();
+        List<List<Kept>> steps = BatchOrderReplay.steps(usable, k -> k.promptTokens() + k.responseTokens(), plan.batchSize(),
+                plan.seed(), plan.steps());
+        for (String objective : List.of("cft", "random")) {
+            List<String> metrics = lines(layout.metrics(objective));
+            for (int s = 0; s < steps.size(); s++) {
+                long c = 0, r = 0;
+                for (Kept k : steps.get(s)) {
+                    c += k.critical();
+                    r += k.responseTokens();
+                }
+                assertEquals((double) c / r, JSON.readTree(metrics.get(s)).get("trained_token_fraction").asDouble(), 1e-12,
+                        objective + " step " + (s + 1));
+            }
+        }
+        for (String objective : List.of("sft", "dft")) {
+            for (String line : lines(layout.metrics(objective))) assertEquals(1.0, JSON.readTree(line).get("trained_token_fraction").asDouble());
+        }
+        System.out.printf("quick demo: %d kept of %d mined, %d of %d positions critical (%.1f%%)%n", kept.size(),
+                summary.get("examples").asInt(), critical, positions, 100.0 * critical / positions);
+    }
+
+    @Test
+    void aSecondRunWithTheSameOutSkipsEveryStage() throws IOException {
+        List<RunManifest.Stage> before = RunManifest.read(layout.manifest()).stages();
+        long t0 = System.nanoTime();
+        Result r = demo("--quick");
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertEquals(0, r.status, r.err);
+        assertEquals(DemoRun.stageCount(), r.err.split("done in an earlier run", -1).length - 1, r.err);
+        assertEquals(before, RunManifest.read(layout.manifest()).stages(), "nothing re-ran");
+        assertTrue(seconds < Math.max(20, firstSeconds / 4), "the resumed run took " + seconds + " s, the first " + firstSeconds + " s");
+    }
+
+    @Test
+    void aRunWithOtherSettingsIntoTheSameDirectoryIsRefused() throws IOException {
+        byte[] manifest = Files.readAllBytes(layout.manifest());
+        Result r = demo("--name", "quick");   // the full sizes into the quick run's directory
+        assertEquals(1, r.status, r.err);
+        assertTrue(r.err.contains("different settings") && r.err.contains("made with --quick, now without")
+                && r.err.contains("train.steps: there 40, now 120") && r.err.contains("new --name"), r.err);
+        assertEquals(new String(manifest, StandardCharsets.UTF_8), Files.readString(layout.manifest()), "the refused run changed nothing");
+    }
+
+    @Test
+    void aDirectoryThatIsNotADemoRunIsRefused() throws IOException {
+        Files.createDirectories(runs.resolve("other"));
+        Files.writeString(runs.resolve("other/notes.txt"), "mine");
+        Result r = demo("--quick", "--name", "other");
+        assertEquals(1, r.status, r.err);
+        assertTrue(r.err.contains("not a demo run"), r.err);
+        assertEquals("mine", Files.readString(runs.resolve("other/notes.txt")));
+    }
+
+    /**
+     * A run killed after DFT's last checkpoint but before its final model was exported and recorded: the
+     * rerun continues DFT from that checkpoint (no step is trained twice: metrics keep one line per step),
+     * exports the same weights, evaluates DFT again, and skips everything else. Runs last: it reorders the
+     * manifest's stages (a stage is recorded when it finishes).
+     */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void anInterruptedTrainingContinuesFromItsCheckpointAndIsEvaluatedAgain() throws IOException {
+        RunManifest m = RunManifest.read(layout.manifest());
+        byte[] weights = Files.readAllBytes(layout.trainedModel("dft").resolve("model.safetensors"));
+        // eval dft stays recorded (its JSON is there): a retrained model must be evaluated again all the same
+        List<RunManifest.Stage> kept = m.stages().stream().filter(s -> !(s.name().equals("train") && "dft".equals(s.model()))).toList();
+        new RunManifest(m.version(), m.name(), m.quick(), m.baseModel(), m.objectives(), m.settings(), kept, m.startedAt(), null,
+                m.environment()).write(layout.manifest());
+        try (var walk = Files.walk(layout.trainedModel("dft"))) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+        Result r = demo("--quick");
+        assertEquals(0, r.status, r.err);
+        assertTrue(r.err.contains("train dft: continuing from " + layout.trainDir("dft").resolve("checkpoint-40")), r.err);
+        assertEquals(DemoRun.stageCount() - 3, r.err.split("done in an earlier run", -1).length - 1, r.err);
+        assertTrue(java.util.Arrays.equals(weights, Files.readAllBytes(layout.trainedModel("dft").resolve("model.safetensors"))),
+                "the resumed export equals the first run's weights");
+        assertEquals(DemoPlan.quickPlan().steps(), lines(layout.metrics("dft")).size());
+        List<String> last = RunManifest.read(layout.manifest()).stages().stream().map(s -> s.name() + ":" + s.model()).toList();
+        assertEquals(List.of("train:dft", "eval:dft", "report:null"), last.subList(last.size() - 3, last.size()),
+                "a retrained model is evaluated again and the report rebuilt");
+        assertEquals(DemoRun.stageCount(), last.size());
+    }
+
+    static List<String> lines(Path file) throws IOException {
+        return Files.readAllLines(file, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank()).toList();
+    }
+}
