@@ -1,15 +1,10 @@
 package dev.linchpin.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.linchpin.mine.MaskRecord;
+import dev.linchpin.mine.MaskRecordReader;
 import dev.linchpin.mine.MaskRenderer;
 import dev.linchpin.mine.MasksFileException;
-import dev.linchpin.mine.MasksJson;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -53,27 +48,16 @@ public final class ShowCommand implements Callable<Integer> {
      * @throws MasksFileException naming the file (and line) if it is missing, a line is malformed, or no record has the id
      */
     static MaskRecord find(Path file, String id) {
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            long number = 0;
-            while ((line = in.readLine()) != null) {
-                number++;
-                if (line.isBlank()) continue;
-                try {
-                    MaskRecord r = MasksJson.fromLine(line);
-                    if (r.id().equals(id)) return r;
-                } catch (JsonProcessingException | IllegalArgumentException e) {
-                    if (in.ready()) {   // a later line exists: not just the tail of an interrupted run
-                        throw new MasksFileException(file, number, "not a mask record: "
-                                + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()), e);
-                    }
-                }
-            }
-        } catch (NoSuchFileException e) {
-            throw new MasksFileException(file, 0, "no such file", e);
+        MaskRecord[] found = new MaskRecord[1];
+        try {
+            MaskRecordReader.forEach(file, (line, r) -> {
+                if (r.id().equals(id)) found[0] = r;
+                return found[0] == null;
+            });
         } catch (IOException e) {
             throw new MasksFileException(file, 0, "cannot read: " + e, e);
         }
-        throw new MasksFileException(file, 0, "no record with id '" + id + "'", null);
+        if (found[0] == null) throw new MasksFileException(file, 0, "no record with id '" + id + "'", null);
+        return found[0];
     }
 }

@@ -1,5 +1,6 @@
 package dev.linchpin.demo;
 
+import dev.linchpin.io.AtomicFiles;
 import dev.linchpin.cli.Progress;
 import dev.linchpin.data.DatasetFormat;
 import dev.linchpin.data.DatasetReader;
@@ -27,7 +28,6 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -304,10 +304,7 @@ public final class DemoRun {
         if (lines.size() < plan.mineQuestions()) {
             throw new IOException(source + ": " + lines.size() + " questions, the demo mines " + plan.mineQuestions());
         }
-        Files.createDirectories(target.getParent());
-        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-        Files.write(tmp, (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.writeString(target, String.join("\n", lines) + "\n");
         return target;
     }
 

@@ -1,11 +1,9 @@
 package dev.linchpin.mine;
 
+import dev.linchpin.io.AtomicFiles;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /**
  * Totals of a masks file ({@code <out>.summary.json}, rewritten atomically after every batch). Counts
@@ -96,10 +94,7 @@ public final class MiningSummary {
 
     /** Writes {@link #toJson()} to {@code file} atomically (temporary file, then rename). */
     public void write(Path file) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.write(tmp, MasksJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(toJson())
-                .concat("\n").getBytes(StandardCharsets.UTF_8));
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.writeString(file, MasksJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(toJson()).concat("\n"));
     }
 
     /** {@code <masks file>.summary.json}. */

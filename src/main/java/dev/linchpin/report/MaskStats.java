@@ -1,12 +1,9 @@
 package dev.linchpin.report;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.linchpin.mine.MaskRecord;
-import dev.linchpin.mine.MasksJson;
-import java.io.BufferedReader;
+import dev.linchpin.mine.MaskRecordReader;
+import dev.linchpin.mine.MasksFileException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,43 +49,31 @@ public record MaskStats(long examples, long kept, long responseTokens, long crit
      *                              record whose indices do not fit its response
      */
     public static MaskStats read(Path file, int show) throws IOException {
-        long examples = 0, kept = 0, response = 0, critical = 0, examined = 0;
         List<ExampleFraction> per = new ArrayList<>();
         List<MaskRecord> withCritical = new ArrayList<>(), without = new ArrayList<>();
-        boolean truncated = false;
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            long number = 0;
-            while ((line = in.readLine()) != null) {
-                number++;
-                if (line.isBlank()) continue;
-                MaskRecord r;
-                try {
-                    r = MasksJson.fromLine(line);
-                } catch (JsonProcessingException | IllegalArgumentException e) {
-                    if (in.ready()) {
-                        throw new ReportInputException(file, number, "not a mask record: "
-                                + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()), e);
-                    }
-                    truncated = true;
-                    continue;
-                }
+        long[] counts = new long[5];   // examples, kept, response tokens, critical, examined positions
+        boolean truncated;
+        try {
+            truncated = MaskRecordReader.forEach(file, (number, r) -> {
                 check(file, number, r);
-                examples++;
-                if (!r.kept()) continue;
-                kept++;
+                counts[0]++;
+                if (!r.kept()) return true;
+                counts[1]++;
                 int n = r.responseIds().length;
-                response += n;
-                critical += r.critical().size();
-                examined += r.positions().size();
+                counts[2] += n;
+                counts[3] += r.critical().size();
+                counts[4] += r.positions().size();
                 if (n > 0) per.add(new ExampleFraction(r.id(), r.critical().size(), n));
                 if (!r.critical().isEmpty() && withCritical.size() < show) withCritical.add(r);
                 else if (r.critical().isEmpty() && without.size() < show) without.add(r);
-            }
+                return true;
+            });
+        } catch (MasksFileException e) {
+            throw new ReportInputException(e);
         }
         List<MaskRecord> shown = new ArrayList<>(withCritical);
         for (int i = 0; shown.size() < show && i < without.size(); i++) shown.add(without.get(i));
-        return new MaskStats(examples, kept, response, critical, examined, per, shown, truncated);
+        return new MaskStats(counts[0], counts[1], counts[2], counts[3], counts[4], per, shown, truncated);
     }
 
     /** Indices that do not fit the response would make the page point at tokens that do not exist. */

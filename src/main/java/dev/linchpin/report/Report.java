@@ -1,5 +1,6 @@
 package dev.linchpin.report;
 
+import dev.linchpin.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;

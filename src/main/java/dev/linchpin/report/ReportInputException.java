@@ -15,6 +15,11 @@ public class ReportInputException extends IOException {
         super(file + (line > 0 ? ":" + line : "") + ": " + problem, cause);
     }
 
+    /** The same problem found by the masks reader, whose message already names file and line. */
+    ReportInputException(dev.linchpin.mine.MasksFileException cause) {
+        super(cause.getMessage(), cause);
+    }
+
     public ReportInputException(Path file, String problem) {
         this(file, 0, problem, null);
     }

@@ -1,11 +1,11 @@
 package dev.linchpin.tokenizer;
 
+import dev.linchpin.io.AtomicFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -130,9 +130,6 @@ public final class AddedTokens {
 
     /** Writes pretty JSON through a temporary file and a rename, so a crash never leaves half a tokenizer. */
     private static void write(Path file, JsonNode json) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, JsonFiles.MAPPER.writer().with(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json) + "\n",
-                StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.writeString(file, JsonFiles.MAPPER.writer().with(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json) + "\n");
     }
 }

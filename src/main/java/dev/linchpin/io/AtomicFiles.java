@@ -1,4 +1,4 @@
-package dev.linchpin.report;
+package dev.linchpin.io;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -7,11 +7,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
-/** Writes a text file so that readers see the old or the new content, never half (temporary sibling + rename). */
-final class AtomicFiles {
+/**
+ * Writes a file so that readers see the old or the new content, never half: a uniquely named
+ * temporary sibling (so concurrent writers never share one), renamed over the target when complete.
+ * Every small output file of the project (summaries, manifests, eval JSON, reports) goes through here.
+ */
+public final class AtomicFiles {
     private AtomicFiles() {}
 
-    static void writeString(Path file, String content) throws IOException {
+    /** Writes {@code content} as UTF-8. */
+    public static void writeString(Path file, String content) throws IOException {
         Path abs = file.toAbsolutePath();
         Path dir = abs.getParent();
         Files.createDirectories(dir);
