@@ -190,6 +190,7 @@ peers_stage() {
   local py rc=0
   for py in "$HERE"/src/bench/gpu/peers/*.py; do
     [[ -f "$py" ]] || continue
+    [[ "$(basename "$py")" == _* ]] && continue   # shared modules (peers/_peer.py), imported, not run
     echo "--- $(basename "$py")"
     PYTHONUNBUFFERED=1 python3 "$py" --jsonl "$WORK/bench.jsonl" --deadline-s $(( $(left) - 45 )) \
       $([[ $QUICK == 1 ]] && echo --quick) || rc=1

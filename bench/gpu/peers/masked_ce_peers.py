@@ -16,15 +16,13 @@ tflops counts 6 * valid_tokens * D * V (the same count as bench/native/bench_mas
 Sizes that run out of memory are recorded with status "oom"; past --deadline-s the rest is "skipped".
 Appends one JSON object per line to --jsonl. Needs torch with a GPU; nothing else.
 """
-import argparse
-import json
 import math
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+from _peer import Recorder, parse_args, time_ms
 
 # (N, D, V, density): the 12% configurations first, since the goals are stated there.
 CONFIGS = [
@@ -44,19 +42,6 @@ def compact_first(h, W, y, w, denom):
     return masked_ce(h.index_select(0, idx), W, y.index_select(0, idx), w.index_select(0, idx), denom)
 
 
-def time_ms(fn, warmup, iters):
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(iters):
-        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        stop.record()
-        stop.synchronize()
-        times.append(start.elapsed_time(stop))
-    return statistics.median(times), min(times)
 
 
 def peak_of(fn):
@@ -80,27 +65,12 @@ def inputs(N, D, V, density, seed):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--jsonl", required=True, help="append results here")
-    ap.add_argument("--deadline-s", type=float, default=1e9, help="seconds after which the rest is skipped")
-    ap.add_argument("--quick", action="store_true", help="1 warm-up, 3 timed steps")
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--iters", type=int, default=10)
-    args = ap.parse_args()
-    if args.quick:
-        args.warmup, args.iters = 1, 3
+    args = parse_args(__doc__)
     if not torch.cuda.is_available():
         print("SKIP: torch sees no GPU")
         return 77
-    t_end = time.time() + args.deadline_s
-    device = torch.cuda.get_device_name()
-    out = open(args.jsonl, "a")
-
-    def emit(rec):
-        rec = {"bench": "masked_linear_ce", "device": device, "dtype": "bf16", "torch": torch.__version__, **rec}
-        out.write(json.dumps(rec) + "\n")
-        out.flush()
-        print(json.dumps(rec))
+    recorder = Recorder(args, bench="masked_linear_ce", dtype="bf16")
+    emit = recorder.emit
 
     # Device ceiling: a large square bf16 product on random data.
     a = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
@@ -127,7 +97,7 @@ def main():
         losses = {}
         for impl, fn in (("torch_eager", masked_ce), ("torch_compact_first", compact_first),
                          ("torch_compile", compiled)):
-            if time.time() > t_end:
+            if recorder.past_deadline():
                 emit({**base, "impl": impl, "status": "skipped", "error": "time budget spent"})
                 continue
 
@@ -160,7 +130,7 @@ def main():
                     emit({**base, "impl": impl, "status": "error",
                           "error": f"loss {value} disagrees with torch_eager {losses['torch_eager']}"})
         # GEMM floor at the valid-token shapes: logits [M,V] = hs W^T; dh = G W; dW = G^T hs.
-        if M > 0 and time.time() <= t_end:
+        if M > 0 and not recorder.past_deadline():
             try:
                 with torch.no_grad():
                     hs = h.detach()[:M].contiguous()
@@ -177,7 +147,7 @@ def main():
                 emit({**base, "impl": "gemm_floor", "status": "oom"})
         del h, W, y, w
         torch.cuda.empty_cache()
-    out.close()
+    recorder.out.close()
     return 1 if failures else 0
 
 

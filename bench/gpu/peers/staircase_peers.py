@@ -13,32 +13,17 @@ Timing: CUDA events, warm-up, median of `iters`; random inputs. Outputs of the t
 cross-checked (bf16 tolerance). Appends one JSON object per line to --jsonl; sizes that run out of
 memory are "oom"; past --deadline-s the rest is "skipped". Needs torch with a GPU.
 """
-import argparse
-import json
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+from _peer import Recorder, parse_args, time_ms
 
 CONFIGS = [(T, n, H, Hkv) for T in (1024, 4096, 8192) for n in (16, 64, 256) for (H, Hkv) in ((32, 8), (28, 4))]
 D = 128
 
 
-def time_ms(fn, warmup, iters):
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(iters):
-        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        stop.record()
-        stop.synchronize()
-        times.append(start.elapsed_time(stop))
-    return statistics.median(times), min(times)
 
 
 def sdpa_gqa(q, k, v, mask=None):
@@ -51,33 +36,18 @@ def sdpa_gqa(q, k, v, mask=None):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--jsonl", required=True, help="append results here")
-    ap.add_argument("--deadline-s", type=float, default=1e9, help="seconds after which the rest is skipped")
-    ap.add_argument("--quick", action="store_true", help="1 warm-up, 3 timed steps")
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--iters", type=int, default=10)
-    args = ap.parse_args()
-    if args.quick:
-        args.warmup, args.iters = 1, 3
+    args = parse_args(__doc__)
     if not torch.cuda.is_available():
         print("SKIP: torch sees no GPU")
         return 77
-    t_end = time.time() + args.deadline_s
-    device = torch.cuda.get_device_name()
-    out = open(args.jsonl, "a")
+    recorder = Recorder(args, bench="staircase_attention", dtype="bf16")
+    emit = recorder.emit
     failures = 0
-
-    def emit(rec):
-        rec = {"bench": "staircase_attention", "device": device, "dtype": "bf16", "torch": torch.__version__, **rec}
-        out.write(json.dumps(rec) + "\n")
-        out.flush()
-        print(json.dumps(rec))
 
     for T, n, H, Hkv in CONFIGS:
         base = {"T": T, "branches": n, "H": H, "Hkv": Hkv, "d": D, "suffix_rows": 1, "branch_points": "T*(i+1)/n",
                 "warmup": args.warmup, "iters": args.iters}
-        if time.time() > t_end:
+        if recorder.past_deadline():
             for impl in ("torch_sdpa_per_branch", "torch_sdpa_mask_batch"):
                 emit({**base, "impl": impl, "status": "skipped", "error": "time budget spent"})
             continue
@@ -129,7 +99,7 @@ def main():
                       "error": f"disagrees with torch_sdpa_per_branch: max abs diff {err}"})
         del q, ks, vs, kx, vx, results
         torch.cuda.empty_cache()
-    out.close()
+    recorder.out.close()
     return 1 if failures else 0
 
 

@@ -10,30 +10,15 @@ V = 152064, batch B in {64, 512}, fp32 logits N(0, 2.5^2). Modes (same names as 
 Timing: CUDA events, warm-up, median of `iters`. Appends one JSON object per line to --jsonl; past
 --deadline-s the rest is "skipped". Needs torch with a GPU.
 """
-import argparse
-import json
-import statistics
 import sys
-import time
 
 import torch
+
+from _peer import Recorder, parse_args, time_ms
 
 V = 152064
 
 
-def time_ms(fn, warmup, iters):
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(iters):
-        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        stop.record()
-        stop.synchronize()
-        times.append(start.elapsed_time(stop))
-    return statistics.median(times), min(times)
 
 
 def topk_probs(z, n):
@@ -51,28 +36,13 @@ def sample_top_p(z, temperature, top_p):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--jsonl", required=True, help="append results here")
-    ap.add_argument("--deadline-s", type=float, default=1e9, help="seconds after which the rest is skipped")
-    ap.add_argument("--quick", action="store_true", help="1 warm-up, 3 timed steps")
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--iters", type=int, default=10)
-    args = ap.parse_args()
-    if args.quick:
-        args.warmup, args.iters = 1, 3
+    args = parse_args(__doc__)
     if not torch.cuda.is_available():
         print("SKIP: torch sees no GPU")
         return 77
-    t_end = time.time() + args.deadline_s
-    device = torch.cuda.get_device_name()
-    out = open(args.jsonl, "a")
+    recorder = Recorder(args, bench="topk_sampling", V=V)
+    emit = recorder.emit
     failures = 0
-
-    def emit(rec):
-        rec = {"bench": "topk_sampling", "device": device, "torch": torch.__version__, "V": V, **rec}
-        out.write(json.dumps(rec) + "\n")
-        out.flush()
-        print(json.dumps(rec))
 
     for B in (64, 512):
         g = torch.Generator(device="cuda").manual_seed(B)
@@ -85,7 +55,7 @@ def main():
             base = {"mode": mode, "B": B, "n": n, "temperature": temperature, "top_p": top_p,
                     "warmup": args.warmup, "iters": args.iters,
                     "impl": "torch_sort_top_p" if mode == "sample_top_p" else f"torch_{mode}"}
-            if time.time() > t_end:
+            if recorder.past_deadline():
                 emit({**base, "status": "skipped", "error": "time budget spent"})
                 continue
             try:
@@ -99,7 +69,7 @@ def main():
                 emit({**base, "status": "error", "error": f"{type(e).__name__}: {e}"[:300]})
         del z
         torch.cuda.empty_cache()
-    out.close()
+    recorder.out.close()
     return 1 if failures else 0
 
 
