@@ -23,6 +23,31 @@ final class EngineTesting {
         }
     }
 
+    /** ‖actual − expected‖ / ‖expected‖ over all rows; actual is row-major [rows, V]. */
+    static double relErr(float[] actual, double[][] expected) {
+        double num = 0, den = 0;
+        int v = expected[0].length;
+        for (int r = 0; r < expected.length; r++) {
+            for (int i = 0; i < v; i++) {
+                double d = actual[r * v + i] - expected[r][i];
+                num += d * d;
+                den += expected[r][i] * expected[r][i];
+            }
+        }
+        return Math.sqrt(num / den);
+    }
+
+    /** ‖actual − expected‖ / ‖expected‖ of two logit arrays of the same layout. */
+    static double relErr(float[] actual, float[] expected) {
+        double num = 0, den = 0;
+        for (int i = 0; i < expected.length; i++) {
+            double d = actual[i] - expected[i];
+            num += d * d;
+            den += (double) expected[i] * expected[i];
+        }
+        return Math.sqrt(num / den);
+    }
+
     static long[] concat(long[] a, int aLength, long... b) {
         long[] out = java.util.Arrays.copyOf(a, aLength + b.length);
         System.arraycopy(b, 0, out, aLength, b.length);

@@ -68,10 +68,10 @@ class RolloutEngineCudaTest {
                         RolloutEngine gpu = RolloutEngine.fromModel(model, BUDGET, 1, EngineDevice.CUDA);
                         RolloutEngine bf16 = RolloutEngine.fromModel(model, BUDGET, 1, EngineDevice.CUDA_BF16)) {
                     float[] ref = cpu.logits(tokens);
-                    assertTrue(relErr(gpu.logits(tokens), ref) < 1e-4, e.getKey() + ": fp32 CUDA vs CPU engine");
-                    assertTrue(relErr(gpu.logits(tokens), java) < 1e-4, e.getKey() + ": fp32 CUDA vs Java model");
+                    assertTrue(EngineTesting.relErr(gpu.logits(tokens), ref) < 1e-4, e.getKey() + ": fp32 CUDA vs CPU engine");
+                    assertTrue(EngineTesting.relErr(gpu.logits(tokens), java) < 1e-4, e.getKey() + ": fp32 CUDA vs Java model");
                     float[] low = bf16.logits(tokens);
-                    double rel = relErr(low, ref);
+                    double rel = EngineTesting.relErr(low, ref);
                     assertTrue(rel < 3e-2, e.getKey() + ": bf16 relative error " + rel);
                     assertConfidentArgmaxAgrees(low, ref, c.vocabSize(), e.getKey());
 
@@ -101,9 +101,9 @@ class RolloutEngineCudaTest {
                             .mul(TorchTesting.s(0.05)));
                 }
                 double[][] expected = EngineTesting.javaLogits(model, tokens);
-                assertTrue(relErr(gpu.logits(tokens), expected) > 1e-3, "the perturbation moved the logits");
+                assertTrue(EngineTesting.relErr(gpu.logits(tokens), expected) > 1e-3, "the perturbation moved the logits");
                 gpu.updateWeights(model);
-                assertTrue(relErr(gpu.logits(tokens), expected) < 1e-4, "CUDA engine after updateWeights");
+                assertTrue(EngineTesting.relErr(gpu.logits(tokens), expected) < 1e-4, "CUDA engine after updateWeights");
             }
         }
     }
@@ -143,28 +143,5 @@ class RolloutEngineCudaTest {
             assertEquals(best, lowBest, what + ": bf16 arg-max at confident row " + r);
         }
         assertTrue(checked > rows / 4, what + ": only " + checked + " confident rows");
-    }
-
-    private static double relErr(float[] actual, float[] expected) {
-        double num = 0, den = 0;
-        for (int i = 0; i < expected.length; i++) {
-            double d = actual[i] - expected[i];
-            num += d * d;
-            den += (double) expected[i] * expected[i];
-        }
-        return Math.sqrt(num / den);
-    }
-
-    private static double relErr(float[] actual, double[][] expected) {
-        double num = 0, den = 0;
-        int v = expected[0].length;
-        for (int r = 0; r < expected.length; r++) {
-            for (int i = 0; i < v; i++) {
-                double d = actual[r * v + i] - expected[r][i];
-                num += d * d;
-                den += expected[r][i] * expected[r][i];
-            }
-        }
-        return Math.sqrt(num / den);
     }
 }

@@ -38,11 +38,11 @@ class RolloutEngineUpdateWeightsTest {
                     sgdSteps(model, tokens, 3, 0.5);
                     double[][] after = EngineTesting.javaLogits(model, tokens);
                     // The steps moved the model: the engine's old weights no longer give its logits.
-                    assertTrue(relErr(engine.logits(tokens), after) > 1e-3, e.getKey() + ": training did not move the logits");
-                    assertTrue(relErr(engine.logits(tokens), before) < 1e-4, e.getKey() + ": engine before update");
+                    assertTrue(EngineTesting.relErr(engine.logits(tokens), after) > 1e-3, e.getKey() + ": training did not move the logits");
+                    assertTrue(EngineTesting.relErr(engine.logits(tokens), before) < 1e-4, e.getKey() + ": engine before update");
 
                     engine.updateWeights(model);
-                    double rel = relErr(engine.logits(tokens), after);
+                    double rel = EngineTesting.relErr(engine.logits(tokens), after);
                     assertTrue(rel < 1e-4, e.getKey() + ": relative error after update " + rel);
                 }
             }
@@ -77,7 +77,7 @@ class RolloutEngineUpdateWeightsTest {
                         family.getMessage());
 
                 assertThrows(IllegalArgumentException.class, () -> engine.updateWeights(null));
-                assertTrue(relErr(engine.logits(tokens), expected) < 1e-4, "rejected updates left the engine unchanged");
+                assertTrue(EngineTesting.relErr(engine.logits(tokens), expected) < 1e-4, "rejected updates left the engine unchanged");
             }
         }
     }
@@ -95,7 +95,7 @@ class RolloutEngineUpdateWeightsTest {
                 assertTrue(live.getMessage().contains("1 trajectories are live"), live.getMessage());
                 engine.release(t);
                 engine.updateWeights(next);
-                assertTrue(relErr(engine.logits(tokens), EngineTesting.javaLogits(next, tokens)) < 1e-4);
+                assertTrue(EngineTesting.relErr(engine.logits(tokens), EngineTesting.javaLogits(next, tokens)) < 1e-4);
                 assertEquals(0, engine.kvBytesInUse());
                 assertEquals(EngineDevice.CPU, engine.device());
             }
@@ -122,18 +122,5 @@ class RolloutEngineUpdateWeightsTest {
             }
         }
         model.requiresGrad(false);
-    }
-
-    private static double relErr(float[] actual, double[][] expected) {
-        double num = 0, den = 0;
-        int v = expected[0].length;
-        for (int r = 0; r < expected.length; r++) {
-            for (int i = 0; i < v; i++) {
-                double d = actual[r * v + i] - expected[r][i];
-                num += d * d;
-                den += expected[r][i] * expected[r][i];
-            }
-        }
-        return Math.sqrt(num / den);
     }
 }
