@@ -2,18 +2,23 @@
 // of the CUDA kernel, and the CPU training path.
 //
 // Plan (ARCHITECTURE.md decision 5): compact the rows with w != 0, then walk them in chunks of R rows,
-// R set by the caller's memory budget (lp_masked_linear_ce_row_bytes bytes per row). Per chunk:
-//   1. gather the chunk's rows of h into Hc [R, D] (masked rows are never read);
-//   2. Z [R, V] = Hc · Wᵀ, one sgemm;
-//   3. one pass per row (rows split over the kernel's threads): an online max / Σexp / Σexp·(z − m)
-//      over 1024-wide blocks that stores e = exp(z − m_block) in place, then a multiply per element
-//      turns e into G = (w/denom)·(softmax − onehot) (no second exp);
-//   4. dHc [R, D] = G · W and dW += Gᵀ · Hc, two sgemms (β = 1: no locks, no atomics), dHc scattered
-//      back to the rows' places in dh.
-// The GEMMs are the whole cost, so they get the kernel's threads: OpenBLAS's thread count is set to
-// num_threads for the call and restored after (libtorch keeps its OPENBLAS_NUM_THREADS=1). Large
-// operands keep OpenBLAS near its peak; the per-row pass costs one exp per logit.
-// Deterministic: per-row losses are summed in row order at the end, whatever the chunking or threads.
+// R set by the caller's memory budget (lp_masked_linear_ce_row_bytes bytes per row). Per chunk, with
+// the kernel's T worker threads:
+//   A. the chunk's rows split into T slices; each worker, for its slice:
+//        gathers its rows of h into Hc (masked rows are never read),
+//        Z = Hc · Wᵀ (one sgemm: its rows × the whole vocabulary),
+//        one pass per row: an online max / Σexp / Σexp·(z − m) over 1024-wide blocks that stores
+//        e = exp(z − m_block) in place, then one multiply per element turns e into
+//        G = (w/denom)·(softmax − onehot) (one exp per logit in all),
+//        dHc = G · W (one sgemm), scattered back to the rows' places in dh;
+//   B. the vocabulary split into T slices; each worker: dW[slice] += G[:, slice]ᵀ · Hc (one sgemm,
+//      β = 1; a worker owns its rows of dW: no locks, no atomics).
+// Each worker calls OpenBLAS single-threaded (its thread count is set to 1 for the call and restored
+// after, so libtorch keeps its own setting). Why not one OpenBLAS call with T threads per GEMM: for
+// dh = G·W (K = V, a small output) OpenBLAS's threads synchronise once per K block, and on a shared
+// 2-vCPU machine that GEMM measured 4-5x slower with 2 OpenBLAS threads than with 1; the row and
+// vocabulary splits need two synchronisations per chunk, and their GEMMs stay large (R/T × V × D).
+// Deterministic loss: per-row losses are summed in row order at the end, whatever the chunking or threads.
 #include <cblas.h>
 
 #include <algorithm>
@@ -195,6 +200,7 @@ extern "C" LP_API int lp_cpu_masked_linear_ce(const float *h, const float *W, co
         if (status != LP_OK) return status;
 
         std::vector<int64_t> rows;   // compacted: the rows with w != 0, ascending
+        auto rows_idx = [&rows](int64_t k) { return rows[static_cast<size_t>(k)]; };
         for (int64_t i = 0; i < N; ++i)
             if (w[i] != 0.0f) rows.push_back(i);
         // Masked rows get 0 in every per-row output; active rows are overwritten below.
@@ -224,35 +230,45 @@ extern "C" LP_API int lp_cpu_masked_linear_ce(const float *h, const float *W, co
         const int64_t blocks_per_row = (V + kBlock - 1) / kBlock;
         std::vector<float> block_max(static_cast<size_t>(threads) * blocks_per_row);
         lp::engine::ThreadPool pool(threads);
-        BlasThreads blas(threads);
+        BlasThreads blas(1);   // every worker runs its own single-threaded GEMMs (see the header comment)
         const int Di = static_cast<int>(D), Vi = static_cast<int>(V);
 
         for (int64_t c0 = 0; c0 < M; c0 += R) {
             const int64_t r_n = std::min(R, M - c0);
-            const int Ri = static_cast<int>(r_n);
-            for (int64_t r = 0; r < r_n; ++r) std::memcpy(&Hc[r * D], h + rows[c0 + r] * D, sizeof(float) * D);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Ri, Vi, Di, 1.0f, Hc.data(), Di, W, Di, 0.0f,
-                        Z.data(), Vi);
-            // Rows in contiguous slices, one per worker.
-            const int64_t slices = std::min<int64_t>(pool.size(), r_n);
-            pool.parallel_for(slices, [&](int64_t s, int worker) {
+            // Phase A, rows split over the workers: each gathers its rows of h, computes their logits,
+            // runs the row pass and computes their dh rows. Rows are independent: no synchronisation.
+            const int64_t row_slices = std::min<int64_t>(pool.size(), r_n);
+            pool.parallel_for(row_slices, [&](int64_t s, int worker) {
+                const int64_t r0 = r_n * s / row_slices, r1 = r_n * (s + 1) / row_slices;
+                const int n_rows = static_cast<int>(r1 - r0);
+                float *hc = &Hc[r0 * D], *z = &Z[r0 * V];
+                for (int64_t r = r0; r < r1; ++r) std::memcpy(&Hc[r * D], h + rows_idx(c0 + r) * D, sizeof(float) * D);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n_rows, Vi, Di, 1.0f, hc, Di, W, Di, 0.0f, z, Vi);
                 float *scratch = &block_max[static_cast<size_t>(worker) * blocks_per_row];
-                for (int64_t r = r_n * s / slices; r < r_n * (s + 1) / slices; ++r) {
-                    const int64_t i = rows[c0 + r];
+                for (int64_t r = r0; r < r1; ++r) {
+                    const int64_t i = rows_idx(c0 + r);
                     RowOut o = row_pass(&Z[r * V], V, y[i], w[i], denom, want_grad, scratch);
                     row_loss[c0 + r] = o.loss;
                     if (logp_out) logp_out[i] = o.logp;
                     if (entropy_out) entropy_out[i] = o.entropy;
                 }
+                if (dh) {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n_rows, Di, Vi, 1.0f, z, Vi, W, Di, 0.0f,
+                                &dHc[r0 * D], Di);
+                    for (int64_t r = r0; r < r1; ++r)
+                        std::memcpy(dh + rows_idx(c0 + r) * D, &dHc[r * D], sizeof(float) * D);
+                }
             });
-            if (dh) {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Ri, Di, Vi, 1.0f, Z.data(), Vi, W, Di, 0.0f,
-                            dHc.data(), Di);
-                for (int64_t r = 0; r < r_n; ++r) std::memcpy(dh + rows[c0 + r] * D, &dHc[r * D], sizeof(float) * D);
+            // Phase B, vocabulary split over the workers: dW[v0, v1) += G[:, v0:v1]ᵀ · Hc. Each worker
+            // owns its rows of dW: no locks, no atomics, and the sum order does not depend on the split.
+            if (dW) {
+                const int64_t vocab_slices = std::min<int64_t>(pool.size(), V);
+                pool.parallel_for(vocab_slices, [&](int64_t s, int) {
+                    const int64_t v0 = V * s / vocab_slices, v1 = V * (s + 1) / vocab_slices;
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(v1 - v0), Di,
+                                static_cast<int>(r_n), 1.0f, &Z[v0], Vi, Hc.data(), Di, 1.0f, dW + v0 * D, Di);
+                });
             }
-            if (dW)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Vi, Di, Ri, 1.0f, Z.data(), Vi, Hc.data(), Di,
-                            1.0f, dW, Di);
         }
 
         double loss = 0.0;
