@@ -31,6 +31,7 @@
 #include "common.cuh"
 #include "engine_gemm.cuh"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>

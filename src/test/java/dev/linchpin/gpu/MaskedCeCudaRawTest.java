@@ -30,7 +30,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  *
  * <p>Tolerances, as argued in tests/native/test_masked_ce_cuda.cu: f32 rtol 1e-4 / arel 1e-5 (fp32
  * on both sides, summation order only); 16-bit forward (loss, logp, entropy) rtol 1e-3 / arel 1e-4;
- * 16-bit backward rtol 1e-2 / arel 4e-3 (the backward GEMMs round the probability gradient to TF32).
+ * 16-bit backward: fp16 rtol 1e-2 / arel 4e-3, bf16 rtol 2e-2 / arel 1.6e-2 (the backward cuBLAS GEMMs
+ * read the gradient rounded to the input dtype: 2^-11 and 2^-9 relative per element).
  */
 @Tag("gpu")
 class MaskedCeCudaRawTest {
@@ -149,7 +150,8 @@ class MaskedCeCudaRawTest {
 
         // ---- compare ----
         boolean f32 = dtype == F32;
-        double fR = f32 ? 1e-4 : 1e-3, fA = f32 ? 1e-5 : 1e-4, bR = f32 ? 1e-4 : 1e-2, bA = f32 ? 1e-5 : 4e-3;
+        double fR = f32 ? 1e-4 : 1e-3, fA = f32 ? 1e-5 : 1e-4;
+        double bR = f32 ? 1e-4 : dtype == F16 ? 1e-2 : 2e-2, bA = f32 ? 1e-5 : dtype == F16 ? 4e-3 : 1.6e-2;
         List<String> failures = new ArrayList<>();
         double absLoss = 0;
         for (int i = 0; i < n; i++) if (selected[i]) absLoss += Math.abs((double) w[i] * logpRef[i]) / denom;
