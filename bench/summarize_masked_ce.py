@@ -85,8 +85,12 @@ print(f"Date: {first.get('utc', '?')[:10]}. Command: `bench/run-masked-ce-cpu.sh
 print(f"Machine: {first.get('cpu', '?')}, {first.get('nproc', '?')} vCPU; every implementation on "
       f"{first.get('threads', '?')} threads (PyTorch: torch.set_num_threads; Linchpin: its row pass and OpenBLAS).  ")
 print(f"Load (1/5/15-min loadavg at each phase): {loads}.  ")
-print("ms: median of each round's median (PyTorch peers: 2 warm-up + 5 timed steps; JMH: SingleShotTime, "
-      "2 warm-up + 5 measured, 1 fork), with the range of the round medians when ROUNDS > 1. "
+if first.get("settings"):
+    print(f"Settings: {first['settings']}.  ")
+pw = next((f"{r['warmup']} warm-up + {r['iters']} timed steps" for r in peers if "iters" in r), "?")
+jw = next((f"{r['warmupIterations']} warm-up + {r['measurementIterations']} measured" for r in jmh), "?")
+print(f"ms: median of each round's median (PyTorch peers: a first call, then {pw}; JMH: SingleShotTime, "
+      f"{jw}, 1 fork), with the range of the round medians when ROUNDS > 1. "
       "Peak extra MB: resident-set peak over one step above the resident set before it, after a first step "
       "(gradient buffers exist, as in training): VmHWM via /proc/self/clear_refs, the same for PyTorch and the JVM. "
       "% of ceiling: the fastest of the three libraries' three-GEMM time at that density (the GEMMs of the "

@@ -296,7 +296,7 @@ def main():
                 losses[impl] = float(step().item())          # also compiles the torch.compile peers
                 first_s = time.perf_counter() - t0
                 med, best = dev.time_ms(step, args.warmup, args.iters)
-                step()                                        # grads exist: measure what one step adds
+                # the grads of the last timed step exist: measure what one more step adds
                 peak, extra = dev.peak_mb(lambda: step(accumulate=True))
                 emit({**base, "impl": impl, "status": "ok", "ms_median": med, "ms_min": best, "peak_mb": peak,
                       "peak_extra_mb": extra, "first_call_s": first_s, "tflops": flops / (med * 1e-3) / 1e12,
