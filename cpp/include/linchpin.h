@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define LP_ABI_VERSION 2
+#define LP_ABI_VERSION 3
 
 #if defined(__GNUC__)
 #define LP_API __attribute__((visibility("default")))
@@ -66,7 +66,32 @@ LP_API int lp_abi_version(void);
  * Rows with w_i == 0 are dropped before any GEMM and are *selected out*, never multiplied by 0:
  * NaN/Inf in their h, or an out-of-range target, cannot reach any output. For such rows dh is 0,
  * and logp/entropy are written as 0.
+ *
+ * Both devices run the same plan: the selected rows are processed in chunks of R rows, R bounded by
+ * a memory budget (chunk_bytes); per chunk one GEMM for the logits [R, V], one pass per row that
+ * turns them in place into G = (w/denom)(softmax - onehot), then dh = G W and dW += G^T h as two more
+ * GEMMs (OpenBLAS on the CPU, cuBLAS on CUDA). Without dh and dW (forward only) the last two are
+ * skipped. The loss is summed per row in row order: deterministic for given inputs.
  * --------------------------------------------------------------------------------------------- */
+
+/* Default chunk budget of the CPU twin (chunk_bytes = 0): 32 MiB of logits, about 260 rows at V = 32000. */
+#define LP_CPU_CE_DEFAULT_CHUNK_BYTES ((int64_t)32 << 20)
+
+/* Default chunk budget of the CUDA kernel (chunk_bytes = 0): 1 GiB, about 1390 rows at V = 128256 in bf16. */
+#define LP_CUDA_CE_DEFAULT_CHUNK_BYTES ((int64_t)1 << 30)
+
+/*
+ * Bytes of chunk memory one selected row needs, the unit of chunk_bytes: its logits row (V fp32,
+ * turned into the gradient in place), for 16-bit inputs the gradient row again in that dtype (the
+ * backward GEMMs read it), its gathered h row (D in the input dtype) and its dh row (D fp32).
+ * dtype: LP_F32 (the CPU twin is always LP_F32), LP_BF16 or LP_F16. -1 for bad sizes or dtype.
+ * A budget below this is refused (LP_ERR_INVALID_ARGUMENT).
+ */
+static inline int64_t lp_masked_linear_ce_row_bytes(int64_t D, int64_t V, int dtype) {
+    int64_t esz = dtype == 0 ? 4 : (dtype == 1 || dtype == 2) ? 2 : 0;
+    if (esz == 0 || D < 1 || V < 1 || D > ((int64_t)1 << 40) || V > ((int64_t)1 << 40)) return -1;
+    return V * 4 + (esz == 4 ? 0 : V * esz) + D * esz + D * 4;
+}
 
 /*
  * CPU twin, fp32, row-major contiguous.
@@ -76,12 +101,20 @@ LP_API int lp_abi_version(void);
  *   dW         [V, D]  accumulated (+=); NULL to skip the weight gradient.
  *   logp_out   [N]     NULL to skip.
  *   entropy_out[N]     NULL to skip.
- *   num_threads <= 0 means "use the hardware concurrency".
+ *   num_threads: threads for the row pass and for OpenBLAS, whose thread count is set for the call
+ *              and restored before returning (a process-wide setting: another thread calling
+ *              OpenBLAS meanwhile shares it). 0 means "use the hardware concurrency".
+ *   chunk_bytes: memory budget of one chunk (see lp_masked_linear_ce_row_bytes), 0 = the default.
  */
 LP_API int lp_cpu_masked_linear_ce(const float *h, const float *W, const int64_t *y, const float *w,
                             int64_t N, int64_t D, int64_t V, double denom,
                             float *loss_out, float *dh, float *dW,
-                            float *logp_out, float *entropy_out, int num_threads);
+                            float *logp_out, float *entropy_out, int num_threads, int64_t chunk_bytes);
+
+/* The thread count of the process's OpenBLAS (the one libtorch's CPU build and these kernels share),
+ * and a way to set it (n >= 1) without the OPENBLAS_NUM_THREADS environment variable. */
+LP_API int lp_blas_num_threads(void);
+LP_API int lp_blas_set_num_threads(int n);
 
 /* ---------------------------------------------------------------------------------------------
  * CUDA backend (dispatched through liblinchpin.so to the lazily loaded liblinchpin_cuda.so).
@@ -98,8 +131,12 @@ LP_API int lp_cuda_is_loaded(void);
 /* Number of visible CUDA devices (0 if the backend is not loaded). */
 LP_API int lp_cuda_device_count(void);
 
-/* Bytes of device workspace lp_cuda_masked_linear_ce needs for these sizes. */
-LP_API int64_t lp_cuda_masked_linear_ce_workspace_size(int64_t N, int64_t D, int64_t V, int dtype);
+/* Bytes of device workspace lp_cuda_masked_linear_ce needs for these sizes and chunk budget
+ * (0 = LP_CUDA_CE_DEFAULT_CHUNK_BYTES): row compaction (about 16 bytes per row of N) plus one chunk
+ * of min(N, chunk_bytes / lp_masked_linear_ce_row_bytes) rows. -1 for bad arguments, among them a
+ * budget below one row. */
+LP_API int64_t lp_cuda_masked_linear_ce_workspace_size(int64_t N, int64_t D, int64_t V, int dtype,
+                                                       int64_t chunk_bytes);
 
 /*
  * CUDA fused masked linear cross-entropy. All pointers are device pointers on the current device.
@@ -107,15 +144,21 @@ LP_API int64_t lp_cuda_masked_linear_ce_workspace_size(int64_t N, int64_t D, int
  *   y [N] int64, w [N] fp32.
  *   loss_out [1] fp32 (overwritten), dh [N, D] fp32 (overwritten, may be NULL),
  *   dW [V, D] fp32 (accumulated, may be NULL), logp_out/entropy_out [N] fp32 (may be NULL).
- *   workspace: at least lp_cuda_masked_linear_ce_workspace_size() bytes, 256-byte aligned.
- *   stream: a cudaStream_t (NULL = legacy default stream); all work is enqueued on it and the call
- *   returns without synchronising the host (compaction happens on the device).
+ *   workspace: at least lp_cuda_masked_linear_ce_workspace_size(N, D, V, dtype, chunk_bytes) bytes,
+ *   256-byte aligned; chunk_bytes as given to that query.
+ *   stream: a cudaStream_t (NULL = legacy default stream); all work is enqueued on it.
+ * The three GEMMs per chunk run in cuBLAS (fp32 accumulation; for 16-bit inputs the gradient is
+ * rounded to the input dtype, scaled by a power of two so fp16 cannot underflow), loaded at run time
+ * ($LINCHPIN_CUBLAS_LIB, else libcublas.so.13, then .12): without it the call fails with
+ * LP_ERR_UNAVAILABLE naming what was tried. The selected rows are compacted on the device; the
+ * call then waits once for their count (the GEMM sizes), so it returns after the compaction but
+ * before the GEMMs finish.
  */
 LP_API int lp_cuda_masked_linear_ce(const void *h, const void *W, int dtype, const int64_t *y, const float *w,
                              int64_t N, int64_t D, int64_t V, double denom,
                              float *loss_out, float *dh, float *dW,
                              float *logp_out, float *entropy_out,
-                             void *workspace, int64_t workspace_bytes, void *stream);
+                             void *workspace, int64_t workspace_bytes, int64_t chunk_bytes, void *stream);
 
 /* ---------------------------------------------------------------------------------------------
  * Device memory and device facts, so that Java (without libtorch) and the native harnesses can drive

@@ -18,7 +18,8 @@ extern "C" {
 /* 2: device memory and device facts (lpcuda_malloc ... lpcuda_mem_get_info).
  * 3: staircase attention, top-k and sampling (lpcuda_staircase_attention*, lpcuda_topk, lpcuda_sample). */
 /* 4: the rollout engine's CUDA backend (lpcuda_engine_*). */
-#define LPCUDA_ABI_VERSION 4
+/* 5: the masked linear-CE takes a chunk budget (cuBLAS GEMMs on bounded chunks). */
+#define LPCUDA_ABI_VERSION 5
 
 int lpcuda_abi_version(void);
 const char *lpcuda_last_error(void);
@@ -27,13 +28,13 @@ const char *lpcuda_last_error(void);
 int lpcuda_init(void);
 int lpcuda_device_count(void);
 
-int64_t lpcuda_masked_linear_ce_workspace_size(int64_t N, int64_t D, int64_t V, int dtype);
+int64_t lpcuda_masked_linear_ce_workspace_size(int64_t N, int64_t D, int64_t V, int dtype, int64_t chunk_bytes);
 
 int lpcuda_masked_linear_ce(const void *h, const void *W, int dtype, const int64_t *y, const float *w,
                             int64_t N, int64_t D, int64_t V, double denom,
                             float *loss_out, float *dh, float *dW,
                             float *logp_out, float *entropy_out,
-                            void *workspace, int64_t workspace_bytes, void *stream);
+                            void *workspace, int64_t workspace_bytes, int64_t chunk_bytes, void *stream);
 
 /* Device memory and device facts; semantics of the lp_cuda_* functions of the same names. */
 int lpcuda_malloc(size_t bytes, void **out);
@@ -123,11 +124,11 @@ typedef int (*lpcuda_abi_version_fn)(void);
 typedef const char *(*lpcuda_last_error_fn)(void);
 typedef int (*lpcuda_init_fn)(void);
 typedef int (*lpcuda_device_count_fn)(void);
-typedef int64_t (*lpcuda_masked_linear_ce_workspace_size_fn)(int64_t, int64_t, int64_t, int);
+typedef int64_t (*lpcuda_masked_linear_ce_workspace_size_fn)(int64_t, int64_t, int64_t, int, int64_t);
 typedef int (*lpcuda_masked_linear_ce_fn)(const void *, const void *, int, const int64_t *, const float *,
                                           int64_t, int64_t, int64_t, double,
                                           float *, float *, float *, float *, float *,
-                                          void *, int64_t, void *);
+                                          void *, int64_t, int64_t, void *);
 typedef int (*lpcuda_malloc_fn)(size_t, void **);
 typedef int (*lpcuda_free_fn)(void *);
 typedef int (*lpcuda_memcpy_h2d_fn)(void *, const void *, size_t);

@@ -1,35 +1,49 @@
 #!/usr/bin/env python3
-"""PyTorch peers of the fused masked linear cross-entropy, fwd+bwd, bf16 (issue 3's settings).
+"""PyTorch peers of the fused masked linear cross-entropy, fwd+bwd: what a user runs instead.
 
-Peers (each: loss = sum_i w_i * CE(W h_i, y_i) / denom, then backward to h and W):
-  torch_eager          full logits [N, V] (bf16 GEMM, upcast to fp32) + F.cross_entropy
-  torch_compile        torch.compile of the same function (dynamic=False)
-  torch_compact_first  rows with w != 0 selected first (index_select), then the eager code
-  gemm_floor           the three bf16 GEMMs of the valid tokens alone (logits, dh, dW) with torch.matmul:
-                       the time a perfect fused kernel could not beat by much
-and one gemm_ceiling record: an 8192^3 bf16 torch.matmul, the device's measured matrix rate.
+loss = sum_i w_i * CE(W h_i, y_i) / denom, then backward to h and W, for every peer:
+  torch_eager                 full logits [N, V] + F.cross_entropy (reduction="none") * w
+  torch_compact_first         rows with w != 0 selected first (index_select), then the same code
+  torch_compile               torch.compile of torch_eager (dynamic=False)
+  torch_compile_compact_first torch.compile of torch_compact_first (dynamic=False)
+  liger_flce                  GPU only, if importable: Liger's LigerFusedLinearCrossEntropyLoss (masked
+                              rows as ignore_index, reduction="sum"; weights are 0/1 here)
+  cut_cross_entropy           GPU only, if importable: Apple's cut_cross_entropy.linear_cross_entropy
+and the three-GEMM ceiling at the compacted shapes (M = rows with w != 0): logits = hc W^T,
+dh = G W, dW = G^T hc, timed alone with the same library the peers use:
+  gemm3_torch                 torch.matmul (cuBLAS on a GPU; MKL in PyTorch's CPU wheels)
+  gemm3_onednn                CPU only: the same three products through oneDNN (torch's mkldnn_linear)
+On a GPU also one gemm_ceiling record: an 8192^3 bf16 matmul, the device's matrix rate.
 
-Timing: CUDA events, warm-up, median of `iters`; inputs random (never zeros). Peak memory:
-torch.cuda.max_memory_allocated over one step after reset, as `peak_mb` (everything: inputs, grads,
-temporaries) and `peak_extra_mb` (above what was allocated before the step, i.e. without the inputs).
-tflops counts 6 * valid_tokens * D * V (the same count as bench/native/bench_masked_ce.cu).
-Sizes that run out of memory are recorded with status "oom"; past --deadline-s the rest is "skipped".
-Appends one JSON object per line to --jsonl. Needs torch with a GPU; nothing else.
+--device cuda (default; exits 77 without a GPU, as bench/gpu/run.sh expects) or cpu.
+Timing: CUDA events on a GPU, perf_counter on the CPU; warm-up, then median and min of `iters`.
+Memory: GPU torch.cuda.max_memory_allocated over one step (peak_extra_mb: above what was allocated
+before it); CPU the process's resident peak over one step (VmHWM after resetting it through
+/proc/self/clear_refs, minus VmRSS before), after a first step, so gradient buffers already exist
+as in a training loop (grads accumulate; the Java memory probe measures Linchpin the same way).
+tflops counts 6 * M * D * V. Sizes that run out of memory are "oom"; past --deadline-s the rest is
+"skipped". Appends one JSON object per line to --jsonl. Needs torch; Liger and cut-cross-entropy are
+optional. CPU venv: bench/requirements-peers-cpu.txt.
 """
+import argparse
+import json
 import math
+import os
+import platform
+import statistics
 import sys
+import time
 
 import torch
 import torch.nn.functional as F
 
-from _peer import Recorder, parse_args, time_ms
-
-# (N, D, V, density): the 12% configurations first, since the goals are stated there.
-CONFIGS = [
+GPU_CONFIGS = [  # (N, D, V, density): the 12 % configurations first, since the goals are stated there
     (4096, 4096, 128256, 0.12), (16384, 4096, 128256, 0.12), (8192, 2304, 256000, 0.12),
     (4096, 4096, 128256, 0.05), (16384, 4096, 128256, 0.05), (8192, 2304, 256000, 0.05),
     (4096, 4096, 128256, 1.0), (16384, 4096, 128256, 1.0), (8192, 2304, 256000, 1.0),
 ]
+CPU_CONFIGS = [(4096, 512, 32000, 1.0), (4096, 512, 32000, 0.12), (4096, 512, 32000, 0.05)]
+IGNORE = -100
 
 
 def masked_ce(h, W, y, w, denom):
@@ -42,111 +56,275 @@ def compact_first(h, W, y, w, denom):
     return masked_ce(h.index_select(0, idx), W, y.index_select(0, idx), w.index_select(0, idx), denom)
 
 
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--jsonl", required=True, help="append results here")
+    ap.add_argument("--deadline-s", type=float, default=1e9, help="seconds after which the rest is skipped")
+    ap.add_argument("--quick", action="store_true", help="1 warm-up, 3 timed steps")
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--iters", type=int, default=10)
+    ap.add_argument("--device", choices=("cuda", "cpu"), default="cuda")
+    ap.add_argument("--threads", type=int, default=0, help="CPU: torch.set_num_threads (0: leave torch's default)")
+    ap.add_argument("--config", action="append", default=[],
+                    help="N,D,V,density (repeatable); default: the device's configurations")
+    ap.add_argument("--dtype", choices=("bf16", "fp32"), default=None, help="default bf16 on cuda, fp32 on cpu")
+    ap.add_argument("--impls", default="", help="comma-separated subset of the implementations")
+    ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile peers")
+    args = ap.parse_args()
+    if args.quick:
+        args.warmup, args.iters = 1, 3
+    args.dtype = args.dtype or ("bf16" if args.device == "cuda" else "fp32")
+    return args
 
 
-def peak_of(fn):
-    torch.cuda.synchronize()
-    torch.cuda.reset_peak_memory_stats()
-    base = torch.cuda.memory_allocated()
-    fn()
-    torch.cuda.synchronize()
-    peak = torch.cuda.max_memory_allocated()
-    return peak / 2**20, (peak - base) / 2**20
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
-def inputs(N, D, V, density, seed):
-    g = torch.Generator(device="cuda").manual_seed(seed)
-    h = (torch.rand(N, D, device="cuda", generator=g) * 2 - 1).to(torch.bfloat16).requires_grad_()
-    W = ((torch.rand(V, D, device="cuda", generator=g) * 2 - 1) * (2 * math.sqrt(3 / D))).to(torch.bfloat16)
-    W.requires_grad_()
-    w = (torch.rand(N, device="cuda", generator=g) < density).float()
-    y = torch.randint(0, V, (N,), device="cuda", generator=g)
+class Device:
+    """Timing, synchronisation and peak memory for one device."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.cuda = kind == "cuda"
+        self.name = torch.cuda.get_device_name() if self.cuda else f"{cpu_model()} ({os.cpu_count()} vCPU)"
+
+    def sync(self):
+        if self.cuda:
+            torch.cuda.synchronize()
+
+    def time_ms(self, fn, warmup, iters):
+        for _ in range(warmup):
+            fn()
+        self.sync()
+        times = []
+        for _ in range(iters):
+            if self.cuda:
+                start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                start.record()
+                fn()
+                stop.record()
+                stop.synchronize()
+                times.append(start.elapsed_time(stop))
+            else:
+                t0 = time.perf_counter()
+                fn()
+                times.append((time.perf_counter() - t0) * 1e3)
+        return statistics.median(times), min(times)
+
+    def peak_mb(self, fn):
+        """(peak, peak above the start) in MiB over one call of fn."""
+        if self.cuda:
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+            base = torch.cuda.memory_allocated()
+            fn()
+            torch.cuda.synchronize()
+            peak = torch.cuda.max_memory_allocated()
+            return peak / 2**20, (peak - base) / 2**20
+        with open("/proc/self/clear_refs", "w") as f:   # resets VmHWM to the current VmRSS
+            f.write("5")
+        base = _status_kib("VmRSS")
+        fn()
+        peak = _status_kib("VmHWM")
+        return peak / 1024, (peak - base) / 1024
+
+    def oom_errors(self):
+        return (torch.cuda.OutOfMemoryError, MemoryError) if self.cuda else (MemoryError,)
+
+
+def _status_kib(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise OSError(field + " not in /proc/self/status")
+
+
+class Recorder:
+    def __init__(self, args, dev):
+        self.deadline = time.time() + args.deadline_s
+        self.fields = {"bench": "masked_linear_ce", "device": dev.name, "torch": torch.__version__,
+                       "dtype": args.dtype, "threads": torch.get_num_threads() if not dev.cuda else None}
+        self.out = open(args.jsonl, "a")
+
+    def past_deadline(self):
+        return time.time() > self.deadline
+
+    def emit(self, rec):
+        rec = {**self.fields, **rec}
+        self.out.write(json.dumps(rec) + "\n")
+        self.out.flush()
+        print(json.dumps(rec), flush=True)
+
+
+def inputs(dev, N, D, V, density, dtype, seed):
+    """h, W (requiring grad), y, w with exactly round(density * N) rows of weight 1 at random places."""
+    g = torch.Generator(device=dev.kind).manual_seed(seed)
+    h = torch.randn(N, D, device=dev.kind, generator=g)
+    W = torch.randn(V, D, device=dev.kind, generator=g) * (1 / math.sqrt(D))
+    y = torch.randint(0, V, (N,), device=dev.kind, generator=g)
+    active = round(density * N)
+    w = torch.zeros(N, device=dev.kind)
+    w[torch.randperm(N, device=dev.kind, generator=g)[:active]] = 1.0
+    h = h.to(dtype).requires_grad_()
+    W = W.to(dtype).requires_grad_()
     return h, W, y, w
 
 
+def optional_peers(dev):
+    """Liger and cut-cross-entropy where importable (GPU only): (name, fn or None, why not)."""
+    out = []
+    if not dev.cuda:
+        return out
+    try:
+        from liger_kernel.transformers import LigerFusedLinearCrossEntropyLoss
+        liger = LigerFusedLinearCrossEntropyLoss(ignore_index=IGNORE, reduction="sum")
+
+        def liger_fn(h, W, y, w, denom):
+            return liger(W, h, torch.where(w != 0, y, IGNORE)) / denom
+        out.append(("liger_flce", liger_fn, None))
+    except Exception as e:  # noqa: BLE001 - optional peer
+        out.append(("liger_flce", None, f"not importable: {type(e).__name__}: {e}"[:200]))
+    try:
+        from cut_cross_entropy import linear_cross_entropy
+
+        def cce_fn(h, W, y, w, denom):
+            return linear_cross_entropy(h, W, torch.where(w != 0, y, IGNORE), ignore_index=IGNORE,
+                                        reduction="sum") / denom
+        out.append(("cut_cross_entropy", cce_fn, None))
+    except Exception as e:  # noqa: BLE001 - optional peer
+        out.append(("cut_cross_entropy", None, f"not importable: {type(e).__name__}: {e}"[:200]))
+    return out
+
+
+def gemm3(dev, h, W, M, args, base, flops, emit):
+    """The three GEMMs of the compacted rows alone, with torch's library (and oneDNN on the CPU)."""
+    with torch.no_grad():
+        hs = h.detach()[:M].contiguous()
+        Wd = W.detach()
+        G = (torch.rand(M, W.shape[0], device=dev.kind) - 0.5).to(Wd.dtype)
+        parts = [dev.time_ms(lambda: hs @ Wd.t(), args.warmup, args.iters)[0],
+                 dev.time_ms(lambda: G @ Wd, args.warmup, args.iters)[0],
+                 dev.time_ms(lambda: G.t() @ hs, args.warmup, args.iters)[0]]
+        floor = sum(parts)
+        emit({**base, "impl": "gemm3_torch", "status": "ok", "ms_median": floor, "ms_parts": parts,
+              "library": "cuBLAS" if dev.cuda else "MKL (torch CPU wheel)", "tflops": flops / (floor * 1e-3) / 1e12})
+        if not dev.cuda and torch.backends.mkldnn.is_available() and Wd.dtype == torch.float32:
+            lin = torch._C._nn.mkldnn_linear
+            h_m, W_m = hs.to_mkldnn(), Wd.to_mkldnn()
+            G_m, Wt_m = G.to_mkldnn(), Wd.t().contiguous().to_mkldnn()
+            Gt_m, hst_m = G.t().contiguous().to_mkldnn(), hs.t().contiguous().to_mkldnn()
+            parts = [dev.time_ms(lambda: lin(h_m, W_m), args.warmup, args.iters)[0],
+                     dev.time_ms(lambda: lin(G_m, Wt_m), args.warmup, args.iters)[0],
+                     dev.time_ms(lambda: lin(Gt_m, hst_m), args.warmup, args.iters)[0]]
+            floor = sum(parts)
+            emit({**base, "impl": "gemm3_onednn", "status": "ok", "ms_median": floor, "ms_parts": parts,
+                  "library": "oneDNN " + torch.backends.mkldnn.version() if hasattr(torch.backends.mkldnn, "version")
+                  else "oneDNN", "tflops": flops / (floor * 1e-3) / 1e12})
+
+
 def main():
-    args = parse_args(__doc__)
-    if not torch.cuda.is_available():
+    args = parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
         print("SKIP: torch sees no GPU")
         return 77
-    recorder = Recorder(args, bench="masked_linear_ce", dtype="bf16")
+    if args.device == "cpu" and args.threads > 0:
+        torch.set_num_threads(args.threads)
+    dev = Device(args.device)
+    recorder = Recorder(args, dev)
     emit = recorder.emit
+    dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float32
+    wanted = set(filter(None, args.impls.split(",")))
 
-    # Device ceiling: a large square bf16 product on random data.
-    a = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
-    b = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
-    ms, _ = time_ms(lambda: a @ b, 3, 10)
-    emit({"bench": "gemm_ceiling", "impl": "torch_matmul", "M": 8192, "K": 8192, "Nn": 8192, "status": "ok",
-          "ms_median": ms, "tflops": 2 * 8192**3 / (ms * 1e-3) / 1e12})
-    del a, b
+    if dev.cuda and (not wanted or "gemm_ceiling" in wanted):
+        a = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
+        b = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
+        ms, _ = dev.time_ms(lambda: a @ b, 3, 10)
+        emit({"bench": "gemm_ceiling", "impl": "torch_matmul", "M": 8192, "K": 8192, "Nn": 8192, "status": "ok",
+              "ms_median": ms, "tflops": 2 * 8192**3 / (ms * 1e-3) / 1e12})
+        del a, b
 
-    compiled = torch.compile(masked_ce, dynamic=False)
+    impls = [("torch_eager", masked_ce, None), ("torch_compact_first", compact_first, None)]
+    if not args.no_compile:
+        impls += [("torch_compile", torch.compile(masked_ce, dynamic=False), None),
+                  ("torch_compile_compact_first", torch.compile(compact_first, dynamic=False), None)]
+    impls += optional_peers(dev)
+    if wanted:
+        impls = [i for i in impls if i[0] in wanted]
+    configs = [tuple(float(x) if k == 3 else int(x) for k, x in enumerate(c.split(","))) for c in args.config] \
+        or (GPU_CONFIGS if dev.cuda else CPU_CONFIGS)
+
     failures = 0
-    for seed, (N, D, V, density) in enumerate(CONFIGS):
+    for seed, (N, D, V, density) in enumerate(configs):
         base = {"N": N, "D": D, "V": V, "density": density}
         try:
-            h, W, y, w = inputs(N, D, V, density, 1000 + seed)
-        except torch.cuda.OutOfMemoryError:
+            h, W, y, w = inputs(dev, N, D, V, density, dtype, 1000 + seed)
+        except dev.oom_errors():
             emit({**base, "impl": "inputs", "status": "oom"})
-            torch.cuda.empty_cache()
             continue
         M = int((w != 0).sum().item())
         denom = float(max(M, 1))
         flops = 6.0 * M * D * V
         base.update(valid_tokens=M, warmup=args.warmup, iters=args.iters, flops_counted=flops)
         losses = {}
-        for impl, fn in (("torch_eager", masked_ce), ("torch_compact_first", compact_first),
-                         ("torch_compile", compiled)):
+        for impl, fn, why_not in impls:
+            if fn is None:
+                emit({**base, "impl": impl, "status": "unavailable", "error": why_not})
+                continue
             if recorder.past_deadline():
                 emit({**base, "impl": impl, "status": "skipped", "error": "time budget spent"})
                 continue
 
-            def step():
-                h.grad = None
-                W.grad = None
+            def step(accumulate=False):
+                if not accumulate:
+                    h.grad = None
+                    W.grad = None
                 loss = fn(h, W, y, w, denom)
                 loss.backward()
                 return loss
 
             try:
-                losses[impl] = float(step().item())          # also compiles torch_compile
-                med, best = time_ms(step, args.warmup, args.iters)
-                peak, extra = peak_of(step)
+                t0 = time.perf_counter()
+                losses[impl] = float(step().item())          # also compiles the torch.compile peers
+                first_s = time.perf_counter() - t0
+                med, best = dev.time_ms(step, args.warmup, args.iters)
+                # the grads of the last timed step exist: measure what one more step adds
+                peak, extra = dev.peak_mb(lambda: step(accumulate=True))
                 emit({**base, "impl": impl, "status": "ok", "ms_median": med, "ms_min": best, "peak_mb": peak,
-                      "peak_extra_mb": extra, "tflops": flops / (med * 1e-3) / 1e12, "loss": losses[impl]})
-            except torch.cuda.OutOfMemoryError:
+                      "peak_extra_mb": extra, "first_call_s": first_s, "tflops": flops / (med * 1e-3) / 1e12,
+                      "loss": losses[impl]})
+            except dev.oom_errors():
                 emit({**base, "impl": impl, "status": "oom"})
             except Exception as e:  # noqa: BLE001 - a peer failing is a result to record, not a crash
                 failures += 1
                 emit({**base, "impl": impl, "status": "error", "error": f"{type(e).__name__}: {e}"[:300]})
             h.grad = None
             W.grad = None
-            torch.cuda.empty_cache()
-        # The peers must agree with each other (fp32 CE over the same bf16 logits): a sanity check.
+            if dev.cuda:
+                torch.cuda.empty_cache()
+        # The peers must agree with each other (fp32 CE over the same logits): a sanity check.
         if "torch_eager" in losses:
             for impl, value in losses.items():
                 if not math.isclose(value, losses["torch_eager"], rel_tol=1e-2, abs_tol=1e-3):
                     failures += 1
                     emit({**base, "impl": impl, "status": "error",
                           "error": f"loss {value} disagrees with torch_eager {losses['torch_eager']}"})
-        # GEMM floor at the valid-token shapes: logits [M,V] = hs W^T; dh = G W; dW = G^T hs.
-        if M > 0 and not recorder.past_deadline():
+        if M > 0 and not recorder.past_deadline() and (not wanted or wanted & {"gemm3_torch", "gemm3_onednn"}):
             try:
-                with torch.no_grad():
-                    hs = h.detach()[:M].contiguous()
-                    Wd = W.detach()
-                    G = (torch.rand(M, V, device="cuda", dtype=torch.bfloat16) - 0.5)
-                    parts = [time_ms(lambda: hs @ Wd.t(), args.warmup, args.iters)[0],
-                             time_ms(lambda: G @ Wd, args.warmup, args.iters)[0],
-                             time_ms(lambda: G.t() @ hs, args.warmup, args.iters)[0]]
-                    del G
-                floor = sum(parts)
-                emit({**base, "impl": "gemm_floor", "status": "ok", "ms_median": floor,
-                      "ms_parts": parts, "tflops": flops / (floor * 1e-3) / 1e12})
-            except torch.cuda.OutOfMemoryError:
-                emit({**base, "impl": "gemm_floor", "status": "oom"})
+                gemm3(dev, h, W, M, args, base, flops, emit)
+            except dev.oom_errors():
+                emit({**base, "impl": "gemm3_torch", "status": "oom"})
         del h, W, y, w
-        torch.cuda.empty_cache()
+        if dev.cuda:
+            torch.cuda.empty_cache()
     recorder.out.close()
     return 1 if failures else 0
 

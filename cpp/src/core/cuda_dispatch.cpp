@@ -168,16 +168,17 @@ LP_API int lp_cuda_device_count(void) {
     return b == nullptr ? 0 : b->device_count();
 }
 
-LP_API int64_t lp_cuda_masked_linear_ce_workspace_size(int64_t N, int64_t D, int64_t V, int dtype) {
+LP_API int64_t lp_cuda_masked_linear_ce_workspace_size(int64_t N, int64_t D, int64_t V, int dtype,
+                                                       int64_t chunk_bytes) {
     const CudaBackend *b = loaded_backend();
-    if (b == nullptr || N < 0 || D < 1 || V < 1) return -1;
-    return b->ce_workspace_size(N, D, V, dtype);
+    if (b == nullptr || N < 0 || D < 1 || V < 1 || chunk_bytes < 0) return -1;
+    return b->ce_workspace_size(N, D, V, dtype, chunk_bytes);
 }
 
 LP_API int lp_cuda_masked_linear_ce(const void *h, const void *W, int dtype, const int64_t *y, const float *w,
                                     int64_t N, int64_t D, int64_t V, double denom,
                                     float *loss_out, float *dh, float *dW, float *logp_out, float *entropy_out,
-                                    void *workspace, int64_t workspace_bytes, void *stream) {
+                                    void *workspace, int64_t workspace_bytes, int64_t chunk_bytes, void *stream) {
     lp::clear_error();
     const CudaBackend *b = loaded_backend();
     if (b == nullptr) return not_loaded();
@@ -189,8 +190,13 @@ LP_API int lp_cuda_masked_linear_ce(const void *h, const void *W, int dtype, con
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "denominator must be finite and nonzero, got %g", denom);
     if ((N > 0 && (h == nullptr || y == nullptr || w == nullptr)) || W == nullptr || loss_out == nullptr)
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "null input pointer");
+    const int64_t row_bytes = lp_masked_linear_ce_row_bytes(D, V, dtype);
+    if (chunk_bytes < 0 || (chunk_bytes > 0 && chunk_bytes < row_bytes))
+        return lp::fail(LP_ERR_INVALID_ARGUMENT,
+                        "chunk budget of %lld bytes is below the %lld bytes one row needs (D=%lld, V=%lld)",
+                        (long long)chunk_bytes, (long long)row_bytes, (long long)D, (long long)V);
     int status = b->masked_linear_ce(h, W, dtype, y, w, N, D, V, denom, loss_out, dh, dW, logp_out, entropy_out,
-                                     workspace, workspace_bytes, stream);
+                                     workspace, workspace_bytes, chunk_bytes, stream);
     if (status != LP_OK) return lp::fail(status, "%s", b->last_error());
     return LP_OK;
 }

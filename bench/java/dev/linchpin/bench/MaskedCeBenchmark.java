@@ -18,9 +18,11 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Masked LM-head cross-entropy, forward + backward, on CPU: Linchpin's fused kernel vs libtorch
- * eager (full logits) vs libtorch compact-first, side by side in one JMH run (see
- * bench/run-masked-ce-cpu.sh, which also runs the memory probe and writes bench/results/).
+ * Masked LM-head cross-entropy, forward + backward, on CPU: Linchpin's fused kernel, libtorch from Java
+ * (eager full logits, compact-first: diagnostics) and the three-GEMM ceiling in the same OpenBLAS
+ * ({@code gemms}), side by side in one JMH run. bench/run-masked-ce-cpu.sh runs it together with the
+ * PyTorch peers users actually run (bench/gpu/peers/masked_ce_peers.py --device cpu) and the memory
+ * probe, and writes bench/results/.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -37,11 +39,14 @@ public class MaskedCeBenchmark {
     public long v;
     @Param({"1.0", "0.12", "0.05"})
     public double density;
-    @Param({"fused", "eager", "compact"})
+    @Param({"fused", "eager", "compact", "gemms", "gemmsmt"})
     public String variant;
     /** Threads for libtorch (intra-op) and for the fused kernel alike. */
     @Param({"2"})
     public int threads;
+    /** The fused kernel's chunk budget in bytes (0: its default). */
+    @Param({"0"})
+    public long chunkBytes;
 
     private MaskedCeVariants inputs;
 
@@ -49,7 +54,7 @@ public class MaskedCeBenchmark {
     public void setUp() {
         Loader.load(torch.class);
         torch.set_num_threads(threads);
-        inputs = new MaskedCeVariants(n, d, v, density, 42);
+        inputs = new MaskedCeVariants(n, d, v, density, 42, chunkBytes);
     }
 
     @Benchmark

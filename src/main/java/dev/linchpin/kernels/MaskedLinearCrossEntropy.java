@@ -28,8 +28,15 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * double loss = r.lossValue();
  * }</pre>
  *
+ * <p>Both devices compact the rows with {@code w ≠ 0}, then walk them in chunks bounded by
+ * {@link MaskedCeOptions#chunkBytes()}: per chunk one vendor GEMM for the logits, one pass per row that
+ * turns them into the gradient in place, and two more GEMMs for dh and dW (OpenBLAS on the CPU with the
+ * kernel's threads, cuBLAS on CUDA).
+ *
  * <p>CPU: h and W fp32. CUDA: fp32, bf16 or fp16 (fp32 accumulation), all tensors on the current
- * device, work enqueued on libtorch's current stream.
+ * device, work enqueued on libtorch's current stream, workspace from libtorch's caching allocator;
+ * cuBLAS is loaded at run time and its absence is a {@link dev.linchpin.nativ.LinchpinNativeException}
+ * naming the library looked for.
  */
 public final class MaskedLinearCrossEntropy {
     private MaskedLinearCrossEntropy() {}
@@ -48,7 +55,36 @@ public final class MaskedLinearCrossEntropy {
     public static MaskedCeResult compute(Tensor h, Tensor W, Tensor y, Tensor w, double denom, MaskedCeOptions options) {
         Problem p = Problem.check(h, W, y, w, denom, options);
         NativeLibrary.ensureLoaded();
+        p.checkChunkBudget();
         return p.cuda ? CudaPath.run(p) : runCpu(p);
+    }
+
+    /**
+     * Bytes of chunk memory one selected row needs, the unit of {@link MaskedCeOptions#chunkBytes()}:
+     * its fp32 logits row (turned into the gradient in place), for 16-bit inputs the gradient row again
+     * in that dtype, its gathered row of h and its fp32 row of dh.
+     *
+     * @param dtype Float (the CPU kernel), BFloat16 or Half
+     */
+    public static long chunkRowBytes(long hiddenSize, long vocabSize, ScalarType dtype) {
+        if (hiddenSize < 1 || vocabSize < 1) {
+            throw new IllegalArgumentException("need hidden size >= 1 and vocabulary size >= 1, got D=" + hiddenSize
+                    + " V=" + vocabSize);
+        }
+        NativeLibrary.ensureLoaded();
+        long bytes = LinchpinNative.lp_masked_linear_ce_row_bytes(hiddenSize, vocabSize, dtypeCode(dtype));
+        if (bytes < 0) throw new IllegalArgumentException("sizes D=" + hiddenSize + " V=" + vocabSize + " too large");
+        return bytes;
+    }
+
+    /** linchpin.h's lp_dtype code of a supported input dtype. */
+    static int dtypeCode(ScalarType type) {
+        return switch (type) {
+            case Float -> 0;
+            case BFloat16 -> 1;
+            case Half -> 2;
+            default -> throw new IllegalArgumentException("unsupported dtype " + type + " (Float, BFloat16 or Half)");
+        };
     }
 
     private static MaskedCeResult runCpu(Problem p) {
@@ -62,7 +98,7 @@ public final class MaskedLinearCrossEntropy {
             int status = LinchpinNative.lp_cpu_masked_linear_ce(
                     p.h.data_ptr_float(), p.W.data_ptr_float(), p.y.data_ptr_long(), p.w.data_ptr_float(),
                     p.N, p.D, p.V, p.denom, loss.data_ptr_float(), floats(dh), floats(dW),
-                    floats(logp), floats(entropy), threads);
+                    floats(logp), floats(entropy), threads, p.options.chunkBytes());
             NativeStatus.check(status, "masked linear cross-entropy (CPU)");
         }
         return new MaskedCeResult(loss, p.h, p.W, dh, dW, p.dWInto != null, logp, entropy, p.activeRows);
@@ -147,8 +183,23 @@ public final class MaskedLinearCrossEntropy {
                 p.dWInto = buf;
                 p.wantDW = true;
             }
+            if (options.threads() < 0) throw new IllegalArgumentException("threads must be >= 0, got " + options.threads());
+            if (options.chunkBytes() < 0) {
+                throw new IllegalArgumentException("chunkBytes must be >= 0 (0: the device default), got " + options.chunkBytes());
+            }
             if (options.validate()) p.checkData();
             return p;
+        }
+
+        /** A nonzero chunk budget must hold at least one row (needs the native library for the row size). */
+        void checkChunkBudget() {
+            long budget = options.chunkBytes();
+            if (budget == 0) return;
+            long row = chunkRowBytes(D, V, cuda ? TensorChecks.type(h) : ScalarType.Float);
+            if (budget < row) {
+                throw new IllegalArgumentException("chunkBytes = " + budget + " is below the " + row
+                        + " bytes one row needs (D = " + D + ", V = " + V + "); use 0 for the default or at least " + row);
+            }
         }
 
         /** Weights finite everywhere; targets in [0, V) wherever the weight is nonzero. */
@@ -182,18 +233,13 @@ public final class MaskedLinearCrossEntropy {
         static MaskedCeResult run(Problem p) {
             CudaBackend.ensureAvailable();
             CudaStreams.requireCurrentDevice(p.h);
-            int dtype = switch (TensorChecks.type(p.h)) {
-                case Float -> 0;
-                case BFloat16 -> 1;
-                case Half -> 2;
-                default -> throw new IllegalArgumentException("unsupported dtype " + TensorChecks.type(p.h));
-            };
+            int dtype = dtypeCode(TensorChecks.type(p.h));
             Tensor loss = emptyFloat(new long[] {}, p.h);
             Tensor dh = p.wantDh ? emptyFloat(new long[] {p.N, p.D}, p.h) : null;
             Tensor dW = p.dWInto != null ? p.dWInto : p.wantDW ? torch.zeros(new long[] {p.V, p.D}, floatOn(p.h)) : null;
             Tensor logp = p.options.logProbs() ? emptyFloat(new long[] {p.N}, p.h) : null;
             Tensor entropy = p.options.entropy() ? emptyFloat(new long[] {p.N}, p.h) : null;
-            long wsBytes = LinchpinNative.lp_cuda_masked_linear_ce_workspace_size(p.N, p.D, p.V, dtype);
+            long wsBytes = LinchpinNative.lp_cuda_masked_linear_ce_workspace_size(p.N, p.D, p.V, dtype, p.options.chunkBytes());
             if (wsBytes < 0) throw new IllegalStateException("CUDA backend refused sizes N=" + p.N + " D=" + p.D + " V=" + p.V);
             // Workspace from libtorch's caching allocator: freed back to it when this Tensor dies, safe
             // for reuse on the same stream after the kernels are enqueued.
@@ -203,7 +249,7 @@ public final class MaskedLinearCrossEntropy {
                 int status = LinchpinNative.lp_cuda_masked_linear_ce(
                         p.h.data_ptr(), p.W.data_ptr(), dtype, p.y.data_ptr(), p.w.data_ptr(),
                         p.N, p.D, p.V, p.denom, loss.data_ptr(), ptr(dh), ptr(dW), ptr(logp), ptr(entropy),
-                        workspace.data_ptr(), wsBytes, CudaStreams.current(p.h));
+                        workspace.data_ptr(), wsBytes, p.options.chunkBytes(), CudaStreams.current(p.h));
                 NativeStatus.check(status, "masked linear cross-entropy (CUDA)");
             }
             return new MaskedCeResult(loss, p.h, p.W, dh, dW, p.dWInto != null, logp, entropy, p.activeRows);

@@ -32,7 +32,14 @@ public final class LinchpinNative {
             @Cast("const int64_t*") LongPointer y, @Cast("const float*") FloatPointer w,
             long N, long D, long V, double denom,
             FloatPointer lossOut, FloatPointer dh, FloatPointer dW,
-            FloatPointer logpOut, FloatPointer entropyOut, int numThreads);
+            FloatPointer logpOut, FloatPointer entropyOut, int numThreads, long chunkBytes);
+
+    public static native int lp_blas_num_threads();
+
+    public static native int lp_blas_set_num_threads(int n);
+
+    /** Chunk memory one selected row needs (the unit of the chunk budget); -1 for bad sizes or dtype. */
+    public static native @Cast("int64_t") long lp_masked_linear_ce_row_bytes(long D, long V, int dtype);
 
     public static native int lp_cuda_load(@Cast("const char*") BytePointer path);
 
@@ -40,7 +47,8 @@ public final class LinchpinNative {
 
     public static native int lp_cuda_device_count();
 
-    public static native @Cast("int64_t") long lp_cuda_masked_linear_ce_workspace_size(long N, long D, long V, int dtype);
+    public static native @Cast("int64_t") long lp_cuda_masked_linear_ce_workspace_size(long N, long D, long V, int dtype,
+                                                                                       long chunkBytes);
 
     public static native int lp_cuda_masked_linear_ce(
             @Cast("const void*") Pointer h, @Cast("const void*") Pointer W, int dtype,
@@ -48,7 +56,7 @@ public final class LinchpinNative {
             long N, long D, long V, double denom,
             @Cast("float*") Pointer lossOut, @Cast("float*") Pointer dh, @Cast("float*") Pointer dW,
             @Cast("float*") Pointer logpOut, @Cast("float*") Pointer entropyOut,
-            @Cast("void*") Pointer workspace, long workspaceBytes, @Cast("void*") Pointer stream);
+            @Cast("void*") Pointer workspace, long workspaceBytes, long chunkBytes, @Cast("void*") Pointer stream);
 
     // Device memory and device facts (see linchpin.h). Java code uses DeviceBuffer / CudaDevice.
 

@@ -30,18 +30,22 @@ import org.junit.jupiter.params.provider.CsvSource;
  *
  * <p>Tolerances, as argued in tests/native/test_masked_ce_cuda.cu: f32 rtol 1e-4 / arel 1e-5 (fp32
  * on both sides, summation order only); 16-bit forward (loss, logp, entropy) rtol 1e-3 / arel 1e-4;
- * 16-bit backward rtol 1e-2 / arel 4e-3 (the backward GEMMs round the probability gradient to TF32).
+ * 16-bit backward: fp16 rtol 1e-2 / arel 4e-3, bf16 rtol 2e-2 / arel 1.6e-2 (the backward cuBLAS GEMMs
+ * read the gradient rounded to the input dtype: 2^-11 and 2^-9 relative per element).
  */
 @Tag("gpu")
 class MaskedCeCudaRawTest {
     private static final int F32 = 0, BF16 = 1, F16 = 2;
 
-    @ParameterizedTest(name = "{0} N={1} D={2} V={3} density={4}")
+    /** chunkRows 0: the default budget (one chunk here); k > 0: a budget of exactly k rows. */
+    @ParameterizedTest(name = "{0} N={1} D={2} V={3} density={4} chunkRows={5}")
     @CsvSource({
-        "f32, 1, 16, 7, 1.0", "f32, 65, 24, 129, 1.0", "f32, 200, 72, 3001, 0.12",
-        "bf16, 64, 64, 128, 1.0", "bf16, 513, 128, 2053, 0.12", "bf16, 300, 40, 20011, 0.05",
-        "f16, 37, 33, 1000, 1.0", "f16, 513, 128, 2053, 0.12", "f16, 64, 4096, 777, 0.12"})
-    void matchesTheCpuTwin(String dtypeName, int n, int d, int v, double density) {
+        "f32, 1, 16, 7, 1.0, 0", "f32, 65, 24, 129, 1.0, 0", "f32, 200, 72, 3001, 0.12, 0", "f32, 200, 72, 3001, 0.5, 7",
+        "bf16, 64, 64, 128, 1.0, 0", "bf16, 513, 128, 2053, 0.12, 0", "bf16, 300, 40, 20011, 0.05, 0",
+        "bf16, 300, 64, 2053, 0.5, 1", "bf16, 513, 128, 2053, 1.0, 100",
+        "f16, 37, 33, 1000, 1.0, 0", "f16, 513, 128, 2053, 0.12, 0", "f16, 64, 4096, 777, 0.12, 0",
+        "f16, 300, 64, 2053, 0.5, 3"})
+    void matchesTheCpuTwin(String dtypeName, int n, int d, int v, double density, int chunkRows) {
         assumeTrue(CudaBackend.isAvailable(), () -> "CUDA backend unavailable: " + CudaBackend.unavailabilityCause());
         int dtype = switch (dtypeName) {
             case "f32" -> F32;
@@ -101,7 +105,7 @@ class MaskedCeCudaRawTest {
              FloatPointer pdW = new FloatPointer(dWRef); FloatPointer pLogp = new FloatPointer(n);
              FloatPointer pEnt = new FloatPointer(n)) {
             NativeStatus.check(LinchpinNative.lp_cpu_masked_linear_ce(ph, pW, py, pw, n, d, v, denom,
-                    pLoss, pdh, pdW, pLogp, pEnt, 0), "CPU twin");
+                    pLoss, pdh, pdW, pLogp, pEnt, 0, 0), "CPU twin");
             pLoss.get(lossRef);
             pdh.get(dhRef);
             pdW.get(dWRef);
@@ -111,7 +115,8 @@ class MaskedCeCudaRawTest {
 
         // ---- the CUDA kernel on device buffers, outputs poisoned ----
         float[] loss = new float[1], dh = new float[n * d], dW = new float[v * d], logp = new float[n], ent = new float[n];
-        long wsBytes = LinchpinNative.lp_cuda_masked_linear_ce_workspace_size(n, d, v, dtype);
+        long chunkBytes = chunkRows * LinchpinNative.lp_masked_linear_ce_row_bytes(d, v, dtype);
+        long wsBytes = LinchpinNative.lp_cuda_masked_linear_ce_workspace_size(n, d, v, dtype, chunkBytes);
         assertTrue(wsBytes >= 0, "workspace size query failed");
         int esz = dtype == F32 ? 4 : 2;
         try (DeviceBuffer dH = DeviceBuffer.allocate(h.length, esz);
@@ -133,7 +138,7 @@ class MaskedCeCudaRawTest {
             for (DeviceBuffer out : List.of(dLoss, ddh, dLogp, dEnt, ws)) out.fill(0xFF);   // NaN everywhere
             int status = LinchpinNative.lp_cuda_masked_linear_ce(dH.pointer(), dWm.pointer(), dtype, dY.pointer(),
                     dw.pointer(), n, d, v, denom, dLoss.pointer(), ddh.pointer(), ddW.pointer(), dLogp.pointer(),
-                    dEnt.pointer(), ws.pointer(), wsBytes, new Pointer());
+                    dEnt.pointer(), ws.pointer(), wsBytes, chunkBytes, new Pointer());
             NativeStatus.check(status, "lp_cuda_masked_linear_ce");
             CudaDevice.synchronize();
             dLoss.download(loss);
@@ -145,7 +150,8 @@ class MaskedCeCudaRawTest {
 
         // ---- compare ----
         boolean f32 = dtype == F32;
-        double fR = f32 ? 1e-4 : 1e-3, fA = f32 ? 1e-5 : 1e-4, bR = f32 ? 1e-4 : 1e-2, bA = f32 ? 1e-5 : 4e-3;
+        double fR = f32 ? 1e-4 : 1e-3, fA = f32 ? 1e-5 : 1e-4;
+        double bR = f32 ? 1e-4 : dtype == F16 ? 1e-2 : 2e-2, bA = f32 ? 1e-5 : dtype == F16 ? 4e-3 : 1.6e-2;
         List<String> failures = new ArrayList<>();
         double absLoss = 0;
         for (int i = 0; i < n; i++) if (selected[i]) absLoss += Math.abs((double) w[i] * logpRef[i]) / denom;

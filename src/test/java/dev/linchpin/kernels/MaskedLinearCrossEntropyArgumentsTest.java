@@ -147,6 +147,22 @@ class MaskedLinearCrossEntropyArgumentsTest {
     }
 
     @Test
+    void badThreadsAndChunkBudgets() {
+        MaskedCeOptions o = MaskedCeOptions.defaults();
+        rejects("threads must be >= 0", () -> MaskedLinearCrossEntropy.compute(h, W, y, w, 1, o.withThreads(-1)));
+        rejects("chunkBytes must be >= 0", () -> MaskedLinearCrossEntropy.compute(h, W, y, w, 1, o.withChunkBytes(-1)));
+        long row = MaskedLinearCrossEntropy.chunkRowBytes(D, V, ScalarType.Float);
+        assertEquals(4 * V + 4 * D + 4 * D, row, "fp32: logits row + gathered h row + dh row");
+        rejects("below the " + row + " bytes one row needs",
+                () -> MaskedLinearCrossEntropy.compute(h, W, y, w, 1, o.withChunkBytes(row - 1)));
+        assertTrue(Double.isFinite(MaskedLinearCrossEntropy.compute(h, W, y, w, 1, o.withChunkBytes(row)).lossValue()),
+                "a budget of exactly one row is enough");
+        assertEquals(4 * V + 2 * V + 2 * D + 4 * D, MaskedLinearCrossEntropy.chunkRowBytes(D, V, ScalarType.BFloat16),
+                "16-bit inputs: the gradient row again in 16 bits, h in 16 bits");
+        rejects("unsupported dtype", () -> MaskedLinearCrossEntropy.chunkRowBytes(D, V, ScalarType.Double));
+    }
+
+    @Test
     void emptyBatchGivesZeroLoss() {
         MaskedCeResult r = call(zeros(ScalarType.Float, 0, D), W, Tensor.create(new long[0]),
                 Tensor.create(new float[0]), 1);

@@ -19,6 +19,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** The CPU kernel through its Java facade against the float64 libtorch reference. */
@@ -85,6 +86,77 @@ class MaskedLinearCrossEntropyTest {
                     && r.entropy().abs().max().item_double() == 0, "entropy rel. error");
             assertEquals(in[3].ne(s(0.0)).sum().item_long(), r.activeRows());
         }
+    }
+
+    /** Budgets of 1, 3 and 40 rows: many chunks, a short last chunk; all against the float64 reference. */
+    @ParameterizedTest(name = "chunk of {0} rows, {1} threads")
+    @CsvSource({"1, 1", "1, 3", "3, 2", "40, 1", "40, 3"})
+    void chunkBudgetsMatchTheReference(long chunkRows, int threads) {
+        Random rnd = new Random(TorchTesting.seed("masked CE chunks of " + chunkRows + " rows"));
+        try (PointerScope scope = new PointerScope()) {
+            long N = 150, D = 24, V = 2100;
+            Tensor[] in = inputs(rnd, N, D, V, 0.6, true, true);
+            double denom = 37.5;
+            CeReference ref = new CeReference(in[0], in[1], in[2], in[3], denom);
+            long budget = chunkRows * MaskedLinearCrossEntropy.chunkRowBytes(D, V, ScalarType.Float);
+            MaskedCeResult r = MaskedLinearCrossEntropy.compute(in[0], in[1], in[2], in[3], denom,
+                    MaskedCeOptions.defaults().withGrads(true, true).withLogProbs(true).withEntropy(true)
+                            .withThreads(threads).withChunkBytes(budget));
+            assertEquals(ref.loss, r.lossValue(), TOL * Math.abs(ref.loss) + 1e-6, "loss");
+            assertTrue(relErr(r.inputGrad(), ref.dh) <= TOL, "dh rel. error " + relErr(r.inputGrad(), ref.dh));
+            assertTrue(relErr(r.weightGrad(), ref.dW) <= TOL, "dW rel. error " + relErr(r.weightGrad(), ref.dW));
+            assertTrue(relErr(r.logProbs(), ref.logp) <= TOL, "logp rel. error");
+            assertTrue(relErr(r.entropy(), ref.entropy) <= TOL, "entropy rel. error");
+        }
+    }
+
+    /** Threads 1, 2 and 3 give the same results to fp32 rounding; the same settings give the same loss bit for bit. */
+    @Test
+    void threadCountsAgree() {
+        Random rnd = new Random(TorchTesting.seed("masked CE threads"));
+        try (PointerScope scope = new PointerScope()) {
+            long N = 200, D = 32, V = 3001;
+            Tensor[] in = inputs(rnd, N, D, V, 0.5, true, false);
+            MaskedCeOptions o = MaskedCeOptions.defaults().withGrads(true, true);
+            MaskedCeResult one = MaskedLinearCrossEntropy.compute(in[0], in[1], in[2], in[3], 11.0, o.withThreads(1));
+            for (int threads : new int[] {1, 2, 3}) {
+                MaskedCeResult r = MaskedLinearCrossEntropy.compute(in[0], in[1], in[2], in[3], 11.0, o.withThreads(threads));
+                MaskedCeResult again = MaskedLinearCrossEntropy.compute(in[0], in[1], in[2], in[3], 11.0, o.withThreads(threads));
+                assertEquals(one.lossValue(), r.lossValue(), 1e-6 * Math.abs(one.lossValue()), threads + " threads: loss");
+                assertTrue(relErr(r.inputGrad(), one.inputGrad()) <= 1e-6, threads + " threads: dh");
+                assertTrue(relErr(r.weightGrad(), one.weightGrad()) <= 1e-6, threads + " threads: dW");
+                assertEquals(Float.floatToIntBits(r.loss().item_float()), Float.floatToIntBits(again.loss().item_float()),
+                        threads + " threads: the loss is not repeatable bit for bit");
+            }
+        }
+    }
+
+    /**
+     * The kernel sets OpenBLAS's thread count for its own GEMMs and restores it: libtorch keeps its single
+     * BLAS thread. Checked against the one libopenblas.so.0 of the process (read from /proc/self/maps).
+     */
+    @Test
+    void openBlasThreadCountIsRestored() throws java.io.IOException {
+        Random rnd = new Random(TorchTesting.seed("OpenBLAS threads"));
+        int saved = CpuBlas.threads();
+        try (PointerScope scope = new PointerScope()) {
+            Tensor[] in = inputs(rnd, 64, 16, 500, 1.0, false, false);
+            for (int[] c : new int[][] {{1, 2}, {3, 1}, {2, 3}}) {
+                CpuBlas.setThreads(c[0]);
+                MaskedLinearCrossEntropy.compute(in[0], in[1], in[2], in[3], 64.0,
+                        MaskedCeOptions.defaults().withGrads(true, true).withThreads(c[1])).lossValue();
+                assertEquals(c[0], CpuBlas.threads(),
+                        "OpenBLAS threads after a call with " + c[1] + " kernel threads");
+            }
+        } finally {
+            CpuBlas.setThreads(saved);
+        }
+        java.util.Set<String> libraries = new java.util.TreeSet<>();
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps"))) {
+            int slash = line.indexOf('/');
+            if (slash >= 0 && line.contains("libopenblas.so")) libraries.add(line.substring(slash));
+        }
+        assertEquals(1, libraries.size(), "one OpenBLAS in the process, shared by the kernel and this test: " + libraries);
     }
 
     @Test
