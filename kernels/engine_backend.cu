@@ -117,6 +117,7 @@ struct lpcuda_engine {
 
     ~lpcuda_engine() {
         if (stream != nullptr) (void)cudaStreamSynchronize(stream);
+        gemm.release();   /* the cuBLAS handle is bound to the stream: destroy it while the stream exists */
         for (void *p : owned) (void)cudaFree(p);
         if (inv_freq != nullptr) (void)cudaFree(inv_freq);
         if (stream != nullptr) (void)cudaStreamDestroy(stream);
@@ -170,7 +171,8 @@ std::vector<Upload> uploads(lpcuda_engine *e, const lpcuda_model_weights *w) {
     return out;
 }
 
-/* Uploads every weight (allocating slots on the first call). Synchronous. */
+/* Uploads every weight (allocating slots on the first call) on the engine's stream. Returns when the
+ * copies are done. */
 int upload_weights(lpcuda_engine *e, const lpcuda_model_weights *w) {
     if (w == nullptr || w->embed == nullptr || w->final_norm == nullptr || w->layers == nullptr)
         return fail(LP_ERR_INVALID_ARGUMENT, "engine weights: null embed, final norm or layer table");
@@ -193,13 +195,19 @@ int upload_weights(lpcuda_engine *e, const lpcuda_model_weights *w) {
             LPCUDA_CHECK(err, "cudaMalloc (engine weights)");
             e->owned.push_back(*u.slot);
         }
+        /* On the engine's own stream, then waited for: a plain cudaMemcpy goes to the legacy stream,
+         * which the engine's non-blocking stream does not wait for, so a forward right after an update
+         * could read the old weights (and a pageable copy may still be in flight when it returns).
+         * Waiting per tensor also lets the bf16 staging buffer be reused. */
+        const void *src = u.host;
         if (bf16) {
             staging.resize(static_cast<size_t>(u.count));
             for (int64_t i = 0; i < u.count; ++i) staging[i] = bf16_bits(u.host[i]);
-            LPCUDA_CHECK(cudaMemcpy(*u.slot, staging.data(), bytes, cudaMemcpyHostToDevice), "cudaMemcpy (engine weights)");
-        } else {
-            LPCUDA_CHECK(cudaMemcpy(*u.slot, u.host, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (engine weights)");
+            src = staging.data();
         }
+        LPCUDA_CHECK(cudaMemcpyAsync(*u.slot, src, bytes, cudaMemcpyHostToDevice, e->stream),
+                     "cudaMemcpyAsync (engine weights)");
+        LPCUDA_CHECK(cudaStreamSynchronize(e->stream), "cudaStreamSynchronize (engine weights)");
     }
     if (e->spec.flags & LP_ENGINE_TIED_EMBEDDINGS) e->lm_head = e->embed;
     return LP_OK;
@@ -411,7 +419,9 @@ LPCUDA_EXPORT int lpcuda_engine_create(const lpcuda_engine_spec *spec, const lpc
         if (st != LP_OK) return st;
         const size_t fbytes = static_cast<size_t>(e->d / 2) * sizeof(float);
         LPCUDA_CHECK(cudaMalloc(reinterpret_cast<void **>(&e->inv_freq), fbytes), "cudaMalloc (inv_freq)");
-        LPCUDA_CHECK(cudaMemcpy(e->inv_freq, spec->inv_freq, fbytes, cudaMemcpyHostToDevice), "cudaMemcpy (inv_freq)");
+        LPCUDA_CHECK(cudaMemcpyAsync(e->inv_freq, spec->inv_freq, fbytes, cudaMemcpyHostToDevice, e->stream),
+                     "cudaMemcpyAsync (inv_freq)");
+        LPCUDA_CHECK(cudaStreamSynchronize(e->stream), "cudaStreamSynchronize (inv_freq)");
         st = upload_weights(e.get(), weights);
         if (st != LP_OK) return st;
         *out = e.release();

@@ -92,7 +92,7 @@ bool run_case(const Case &c, cudaStream_t stream, std::string &detail) {
     CK(cudaMemcpy(doff, off.data(), (n + 1) * 8, cudaMemcpyHostToDevice));
     float *dout = nullptr;
     CK(cudaMalloc(&dout, S * H * d * 4));
-    CK(cudaMemset(dout, 0xff, S * H * d * 4)); /* NaN poison */
+    CK(cudaMemsetAsync(dout, 0xff, S * H * d * 4, stream)); /* NaN poison, on the stream the kernel runs on */
     const int64_t wsb = lp_cuda_staircase_attention_workspace_size(c.T, S, H, Hkv, d, c.dtype);
     void *dws = nullptr;
     if (wsb < 0) {
@@ -100,7 +100,10 @@ bool run_case(const Case &c, cudaStream_t stream, std::string &detail) {
         return false;
     }
     CK(cudaMalloc(&dws, wsb > 0 ? wsb : 16));
-    CK(cudaMemset(dws, 0xff, wsb > 0 ? wsb : 16)); /* stale partials must never be read */
+    CK(cudaMemsetAsync(dws, 0xff, wsb > 0 ? wsb : 16, stream)); /* stale partials must never be read */
+    /* The uploads went through pageable cudaMemcpy on the legacy stream, which a non-blocking stream
+     * does not wait for (the DMA may still be running when cudaMemcpy returns): finish them first. */
+    CK(cudaDeviceSynchronize());
     std::vector<float> ref(S * H * d), got(S * H * d);
     bool ok = true;
     const int rc = lp_cuda_staircase_attention(dq, dks, dvs, c.T, dkx, dvx, dbp, doff, n, S, H, Hkv, d, scale, c.dtype,

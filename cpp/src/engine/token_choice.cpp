@@ -49,7 +49,7 @@ Choice choose(const float *z, int64_t V, double temperature, double top_p, doubl
     for (int64_t v = 0; v < V; ++v) {
         double e = std::exp((double)z[v] - m);
         sum += e;
-        sum_z += e * z[v];
+        if (e > 0) sum_z += e * z[v];   // a -inf logit has p = 0 and adds nothing (0 * -inf would be NaN)
     }
     const double lse = m + std::log(sum);
     Choice c{best, 0, lse - sum_z / sum};
