@@ -396,6 +396,7 @@ LPCUDA_EXPORT int lpcuda_engine_create(const lpcuda_engine_spec *spec, const lpc
         if (spec == nullptr || weights == nullptr || out == nullptr || spec->inv_freq == nullptr)
             return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_engine_create: null argument");
         *out = nullptr;
+        if (int st = use_selected_device(); st != LP_OK) return st;
         if (spec->dtype != LP_F32 && spec->dtype != LP_BF16)
             return fail(LP_ERR_INVALID_ARGUMENT, "CUDA engine: dtype must be f32 or bf16, got %d", spec->dtype);
         if (spec->family < kLlama || spec->family > kOlmo2 || spec->vocab < 1 || spec->hidden < 1 ||
@@ -433,12 +434,16 @@ LPCUDA_EXPORT int lpcuda_engine_update_weights(lpcuda_engine *e, const lpcuda_mo
     using namespace lpcuda;
     return guarded([&] {
         if (e == nullptr) return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_engine_update_weights: null engine");
+        if (int st = use_selected_device(); st != LP_OK) return st;
         LPCUDA_CHECK(cudaStreamSynchronize(e->stream), "cudaStreamSynchronize (before weight update)");
         return upload_weights(e, weights);
     });
 }
 
-LPCUDA_EXPORT void lpcuda_engine_destroy(lpcuda_engine *e) { delete e; }
+LPCUDA_EXPORT void lpcuda_engine_destroy(lpcuda_engine *e) {
+    if (e != nullptr) (void)lpcuda::use_selected_device();
+    delete e;
+}
 
 LPCUDA_EXPORT int64_t lpcuda_engine_kv_bytes(const lpcuda_engine *e, int64_t capacity) {
     return e == nullptr || capacity < 0 ? -1 : e->L * 2 * capacity * e->kvd * static_cast<int64_t>(e->esz);
@@ -450,6 +455,7 @@ LPCUDA_EXPORT int lpcuda_engine_kv_alloc(lpcuda_engine *e, int64_t capacity, lpc
         if (e == nullptr || out == nullptr || capacity < 1)
             return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_engine_kv_alloc: null argument or capacity < 1");
         *out = nullptr;
+        if (int st = use_selected_device(); st != LP_OK) return st;
         const size_t bytes = static_cast<size_t>(lpcuda_engine_kv_bytes(e, capacity));
         void *p = nullptr;
         cudaError_t err = cudaMalloc(&p, bytes);
@@ -468,6 +474,7 @@ LPCUDA_EXPORT int lpcuda_engine_kv_alloc(lpcuda_engine *e, int64_t capacity, lpc
 
 LPCUDA_EXPORT void lpcuda_engine_kv_free(lpcuda_engine *e, lpcuda_kv *kv) {
     if (kv == nullptr) return;
+    (void)lpcuda::use_selected_device();
     /* Work on the engine's stream may still read the store. */
     if (e != nullptr) (void)cudaStreamSynchronize(e->stream);
     (void)cudaFree(kv->data);
@@ -480,6 +487,7 @@ LPCUDA_EXPORT int lpcuda_engine_forward(lpcuda_engine *e, const lpcuda_row *rows
         if (e == nullptr || (n > 0 && (rows == nullptr || logits == nullptr)) || n < 0)
             return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_engine_forward: null argument or n < 0");
         if (n == 0) return (int)LP_OK;
+        if (int dev = use_selected_device(); dev != LP_OK) return dev;
         int st = e->spec.dtype == LP_BF16 ? forward_typed<__nv_bfloat16>(e, rows, n, logits)
                                           : forward_typed<float>(e, rows, n, logits);
         if (st != LP_OK) (void)cudaStreamSynchronize(e->stream);   /* leave no work in flight on failure */
@@ -491,12 +499,12 @@ LPCUDA_EXPORT void lpcuda_engine_describe(const lpcuda_engine *e, char *buf, siz
     if (buf == nullptr || len == 0) return;
     buf[0] = '\0';
     if (e == nullptr) return;
-    int device = 0;
+    const int device = lpcuda::selected_device();
     cudaDeviceProp prop;
     const char *name = "?";
-    if (cudaGetDevice(&device) == cudaSuccess && cudaGetDeviceProperties(&prop, device) == cudaSuccess) name = prop.name;
+    if (cudaGetDeviceProperties(&prop, device) == cudaSuccess) name = prop.name;
     else (void)cudaGetLastError();
-    std::snprintf(buf, len, "CUDA %s, %s weights and KV, GEMM: %s", name, lpcuda::dtype_name(e->spec.dtype),
+    std::snprintf(buf, len, "CUDA %s (device %d), %s weights and KV, GEMM: %s", name, device, lpcuda::dtype_name(e->spec.dtype),
                   e->gemm.describe().c_str());
 }
 

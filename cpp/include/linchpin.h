@@ -36,8 +36,10 @@ typedef enum lp_status {
     LP_ERR_INVALID_ARGUMENT = 1,
     LP_ERR_OUT_OF_MEMORY = 2,
     LP_ERR_CUDA = 3,
-    LP_ERR_UNAVAILABLE = 4,
-    LP_ERR_INTERNAL = 5
+    LP_ERR_UNAVAILABLE = 4,     /* no such backend here: not built, no driver, no (capable) device */
+    LP_ERR_INTERNAL = 5,
+    LP_ERR_BACKEND_BROKEN = 6   /* a GPU is here but the backend failed: a library that exists and does
+                                   not load, a missing symbol, an ABI mismatch, a CUDA error probing it */
 } lp_status;
 
 typedef enum lp_dtype {
@@ -88,8 +90,15 @@ LP_API int lp_cpu_masked_linear_ce(const float *h, const float *W, const int64_t
  * --------------------------------------------------------------------------------------------- */
 
 /* dlopen the CUDA backend at `path` (NULL: look next to liblinchpin.so). Idempotent.
- * Returns LP_OK if the library loaded and a usable device exists; otherwise LP_ERR_UNAVAILABLE
- * and lp_last_error() says why (missing library, missing driver, no device, ABI mismatch). */
+ * Returns LP_OK if the library loaded and a usable device exists, and makes the most capable device
+ * the one every CUDA entry point below runs on (set as the calling thread's current device on each
+ * call). Otherwise lp_last_error() says why, with one of two statuses:
+ *   LP_ERR_UNAVAILABLE     no CUDA here: the library is not there (built without nvcc), no driver,
+ *                          no device, or none with compute capability >= 8.0;
+ *   LP_ERR_BACKEND_BROKEN  CUDA should work but the backend failed: the library exists and dlopen
+ *                          fails, a symbol is missing, the ABI differs (a stale build), or probing
+ *                          the devices fails with another CUDA error.
+ * Tests skip on the first and fail on the second. */
 LP_API int lp_cuda_load(const char *path);
 
 /* 1 if lp_cuda_load succeeded, else 0. */
@@ -102,7 +111,7 @@ LP_API int lp_cuda_device_count(void);
 LP_API int64_t lp_cuda_masked_linear_ce_workspace_size(int64_t N, int64_t D, int64_t V, int dtype);
 
 /*
- * CUDA fused masked linear cross-entropy. All pointers are device pointers on the current device.
+ * CUDA fused masked linear cross-entropy. All pointers are device pointers on the selected device.
  *   h [N, D] and W [V, D] in `dtype` (LP_F32 / LP_BF16 / LP_F16), fp32 accumulation.
  *   y [N] int64, w [N] fp32.
  *   loss_out [1] fp32 (overwritten), dh [N, D] fp32 (overwritten, may be NULL),
@@ -119,7 +128,7 @@ LP_API int lp_cuda_masked_linear_ce(const void *h, const void *W, int dtype, con
 
 /* ---------------------------------------------------------------------------------------------
  * Device memory and device facts, so that Java (without libtorch) and the native harnesses can drive
- * the CUDA kernels. All act on the current device (device 0 unless the caller changed it). Each
+ * the CUDA kernels. All act on the device lp_cuda_load selected (the most capable one). Each
  * returns LP_ERR_UNAVAILABLE when the backend is not loaded, LP_ERR_INVALID_ARGUMENT for a null
  * pointer where one is needed, LP_ERR_OUT_OF_MEMORY when cudaMalloc runs out, else LP_ERR_CUDA with
  * the CUDA error's name in lp_last_error().

@@ -18,13 +18,19 @@ extern "C" {
 /* 2: device memory and device facts (lpcuda_malloc ... lpcuda_mem_get_info).
  * 3: staircase attention, top-k and sampling (lpcuda_staircase_attention*, lpcuda_topk, lpcuda_sample). */
 /* 4: the rollout engine's CUDA backend (lpcuda_engine_*). */
-#define LPCUDA_ABI_VERSION 4
+/* 5: lpcuda_init selects the device, lpcuda_use_device; staircase attention takes query rows. */
+#define LPCUDA_ABI_VERSION 5
 
 int lpcuda_abi_version(void);
 const char *lpcuda_last_error(void);
 
-/* Probe the driver and devices. LP_OK if at least one device is usable. */
+/* Probe the driver and devices and select the most capable device. LP_OK if it is usable;
+ * LP_ERR_UNAVAILABLE when there is no CUDA here (no driver, no device, none with compute capability
+ * >= 8.0); LP_ERR_BACKEND_BROKEN when the driver or the device fails. */
 int lpcuda_init(void);
+/* Makes the selected device the calling thread's current device (the runtime's current device is per
+ * thread): the dispatcher calls it before every other lpcuda_* call it makes. */
+int lpcuda_use_device(void);
 int lpcuda_device_count(void);
 
 int64_t lpcuda_masked_linear_ce_workspace_size(int64_t N, int64_t D, int64_t V, int dtype);
@@ -122,6 +128,7 @@ void lpcuda_engine_describe(const lpcuda_engine *engine, char *buf, size_t len);
 typedef int (*lpcuda_abi_version_fn)(void);
 typedef const char *(*lpcuda_last_error_fn)(void);
 typedef int (*lpcuda_init_fn)(void);
+typedef int (*lpcuda_use_device_fn)(void);
 typedef int (*lpcuda_device_count_fn)(void);
 typedef int64_t (*lpcuda_masked_linear_ce_workspace_size_fn)(int64_t, int64_t, int64_t, int);
 typedef int (*lpcuda_masked_linear_ce_fn)(const void *, const void *, int, const int64_t *, const float *,

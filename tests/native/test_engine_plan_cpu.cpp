@@ -116,7 +116,7 @@ int main() {
     // What engine_backend.cu does on the device, on the host: gather, staircase per group, scatter.
     const int64_t G = plan.G;
     std::vector<float> qg(static_cast<size_t>(G * H * d)), kg(static_cast<size_t>(G * kvd)), vg(kg.size());
-    std::vector<float> outg(qg.size());
+    std::vector<float> outg(qg.size(), NAN);   // poison: a row the staircase never writes stays NaN
     for (int64_t g = 0; g < G; ++g) {
         const int64_t *e = &P[plan.at_gather + 4 * g];
         Store src{reinterpret_cast<float *>(static_cast<uintptr_t>(e[0])), e[1]};
@@ -146,7 +146,10 @@ int main() {
         const float *got = outg.data() + P[plan.at_src + r] * H * d;
         const std::vector<double> want = naive(rows[r], q.data() + r * H * d, scale);
         double worst = 0;
-        for (int64_t c = 0; c < H * d; ++c) worst = std::max(worst, std::fabs(got[c] - want[c]));
+        for (int64_t c = 0; c < H * d; ++c) {   // NaN-safe: an unwritten (NaN) output must fail
+            const double err = std::fabs(got[c] - want[c]);
+            if (!(err <= worst)) worst = std::isnan(err) ? INFINITY : err;
+        }
         if (worst > 1e-5) {
             std::printf("FAIL: row %lld: attention differs from naive by %g\n", (long long)r, worst);
             ++failures;
