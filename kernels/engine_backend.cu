@@ -10,9 +10,9 @@
  * with the logits copied to the host, where the engine chooses tokens.
  *
  * Attention goes through the staircase kernel, one call per group of rows reading the same shared
- * store, on suffix rows gathered per layer into contiguous arrays (the mapping: engine_plan.h). A
- * decode step re-reads each branch's suffix (n_suffix rows) per layer: linear in the generated
- * length, the price of reusing the kernel unchanged.
+ * store, on suffix KV rows gathered per layer into contiguous arrays, with one query row per engine
+ * row (the mapping: engine_plan.h). A decode step reads each branch's suffix KV (n_suffix rows) once
+ * per layer and computes one query row per branch: its cost grows linearly with the generated length.
  *
  * Not done here (reported): CUDA graphs for the decode step; token choice on the device.
  */
@@ -257,8 +257,9 @@ int forward_typed(lpcuda_engine *e, const lpcuda_row *rows, int64_t R, float *ho
     const std::string bad = engine_plan::build(rows, R, V, &P);
     if (!bad.empty()) return fail(LP_ERR_INVALID_ARGUMENT, "CUDA engine forward: %s", bad.c_str());
     const std::vector<int64_t> &plan = P.data;
-    const int64_t G = P.G, at_tok = P.at_tok, at_pos = P.at_pos, at_dest = P.at_dest, at_src = P.at_src;
-    const int64_t at_gather = P.at_gather, at_bp = P.at_bp, at_off = P.at_off;
+    const int64_t G = P.G, Q = P.Q, at_tok = P.at_tok, at_pos = P.at_pos, at_dest = P.at_dest, at_src = P.at_src;
+    const int64_t at_gather = P.at_gather, at_qgather = P.at_qgather, at_bp = P.at_bp, at_off = P.at_off;
+    const int64_t at_qrows = P.at_qrows;
     const std::vector<engine_plan::Group> &groups = P.groups;
 
     /* Scratch. */
@@ -273,16 +274,16 @@ int forward_typed(lpcuda_engine *e, const lpcuda_row *rows, int64_t R, float *ho
     LPCUDA_TRY(e->gate.ensure(R * F * f4, "gate"));
     LPCUDA_TRY(e->up.ensure(R * F * f4, "up"));
     LPCUDA_TRY(e->logits.ensure(R * V * f4, "logits"));
-    LPCUDA_TRY(e->qg.ensure(G * hd * sizeof(T), "gathered q"));
+    LPCUDA_TRY(e->qg.ensure(Q * hd * sizeof(T), "gathered q"));
     LPCUDA_TRY(e->kg.ensure(G * kvd * sizeof(T), "gathered k"));
     LPCUDA_TRY(e->vg.ensure(G * kvd * sizeof(T), "gathered v"));
-    LPCUDA_TRY(e->outg.ensure(G * hd * f4, "attention out"));
+    LPCUDA_TRY(e->outg.ensure(Q * hd * f4, "attention out"));
     LPCUDA_TRY(e->plan.ensure(plan.size() * sizeof(int64_t), "plan"));
     if (e->spec.dtype == LP_BF16)   /* sized here, not mid-pass: growing frees a buffer queued work may read */
         LPCUDA_TRY(e->in16.ensure(static_cast<size_t>(R * std::max({D, hd, F})) * 2, "bf16 activations"));
     int64_t ws_bytes = 0;
     for (const engine_plan::Group &g : groups) {
-        const int64_t need = lpcuda_staircase_attention_workspace_size(g.T, g.S, H, Hkv, d, e->spec.dtype);
+        const int64_t need = lpcuda_staircase_attention_workspace_size(g.T, g.n, H, Hkv, d, e->spec.dtype);
         if (need < 0) return LP_ERR_INVALID_ARGUMENT;   /* message set by the workspace function */
         ws_bytes = std::max(ws_bytes, need);
     }
@@ -323,8 +324,8 @@ int forward_typed(lpcuda_engine *e, const lpcuda_row *rows, int64_t R, float *ho
         LPCUDA_CHECK_LAUNCH("rope_kernel");
         kv_write_kernel<T><<<blocks_for(R * kvd), kThreads, 0, e->stream>>>(k, v, dplan + at_dest, R, kvd, l);
         LPCUDA_CHECK_LAUNCH("kv_write_kernel");
-        gather_kernel<T><<<blocks_for(G * (kvd + hd)), kThreads, 0, e->stream>>>(
-            dplan + at_gather, G, kvd, hd, l, q, e->kg.as<T>(), e->vg.as<T>(), e->qg.as<T>());
+        gather_kernel<T><<<blocks_for(G * kvd + Q * hd), kThreads, 0, e->stream>>>(
+            dplan + at_gather, G, kvd, dplan + at_qgather, Q, hd, l, q, e->kg.as<T>(), e->vg.as<T>(), e->qg.as<T>());
         LPCUDA_CHECK_LAUNCH("gather_kernel");
         for (const engine_plan::Group &g : groups) {
             const T *ks = nullptr, *vs = nullptr;
@@ -333,10 +334,11 @@ int forward_typed(lpcuda_engine *e, const lpcuda_row *rows, int64_t R, float *ho
                 ks = base + (2 * l) * g.shared_capacity * kvd;
                 vs = base + (2 * l + 1) * g.shared_capacity * kvd;
             }
-            int st = lpcuda_staircase_attention(e->qg.as<T>() + g.g0 * hd, ks, vs, ks ? g.T : 0,
+            int st = lpcuda_staircase_attention(e->qg.as<T>() + g.q0 * hd, ks, vs, ks ? g.T : 0,
                                                 e->kg.as<T>() + g.g0 * kvd, e->vg.as<T>() + g.g0 * kvd,
-                                                dplan + at_bp + g.bp_at, dplan + at_off + g.off_at, g.n, g.S, H, Hkv,
-                                                d, scale, e->spec.dtype, e->outg.as<float>() + g.g0 * hd, e->ws.p,
+                                                dplan + at_bp + g.bp_at, dplan + at_off + g.off_at, g.n, g.S,
+                                                dplan + at_qrows + g.q0, g.n, H, Hkv, d, scale, e->spec.dtype,
+                                                e->outg.as<float>() + g.q0 * hd, e->ws.p,
                                                 static_cast<int64_t>(e->ws.bytes), e->stream);
             if (st != LP_OK) return st;
         }

@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define LP_ABI_VERSION 2
+#define LP_ABI_VERSION 3
 
 #if defined(__GNUC__)
 #define LP_API __attribute__((visibility("default")))
@@ -161,22 +161,28 @@ LP_API int lp_cuda_mem_get_info(size_t *free_bytes, size_t *total_bytes);
  * Staircase attention (CPU twin), the attention of branch rollouts (ARCHITECTURE.md decision 6).
  *
  * One trajectory's shared keys/values K_s, V_s [T, Hkv, d] and n branches. Branch i has a branch
- * point b_i in [0, T] and a suffix of s_i = off[i+1] - off[i] >= 1 query rows with their own keys and
- * values. Query row j of branch i (global row r = off[i] + j) attends to
+ * point b_i in [0, T] and a suffix of s_i = off[i+1] - off[i] >= 1 rows with their own keys and
+ * values. Suffix row j of branch i (global row r = off[i] + j) attends to
  *     shared positions [0, b_i)   plus   its branch's suffix rows off[i] .. off[i] + j (causal),
  * with softmax(scale · q·k) over exactly that set, grouped-query style (query head h reads KV head
  * h / (H / Hkv)). The shared part is computed in one pass over K_s/V_s for all branches (each KV tile
  * is read once and serves every branch whose b_i reaches it), the suffix part per branch, and the two
  * partial softmaxes are merged by log-sum-exp.
- *   q        [S, H, d]   S = off[n], rows grouped by branch
+ *
+ * Query rows: only the suffix rows listed in query_rows are computed (a decode step asks for the last
+ * suffix row of each branch, so its cost is one query row per branch, not s_i), each still attending
+ * to its whole key set. query_rows = NULL means every suffix row, in order (n_queries = S).
+ *   q        [n_queries, H, d]   the queries of the listed rows, in list order
  *   k_shared, v_shared [T, Hkv, d]  (may be NULL when T == 0)
- *   k_suffix, v_suffix [S, Hkv, d]
+ *   k_suffix, v_suffix [S, Hkv, d]  S = off[n], rows grouped by branch
  *   branch_points [n], suffix_offsets [n + 1] (off[0] = 0, strictly increasing)
- *   out      [S, H, d]   overwritten
+ *   query_rows [n_queries]: suffix rows in [0, S), any order, or NULL
+ *   out      [n_queries, H, d]   overwritten
  * --------------------------------------------------------------------------------------------- */
 LP_API int lp_cpu_staircase_attention(const float *q, const float *k_shared, const float *v_shared, int64_t T,
                                       const float *k_suffix, const float *v_suffix,
                                       const int64_t *branch_points, const int64_t *suffix_offsets, int64_t n_branches,
+                                      const int64_t *query_rows, int64_t n_queries,
                                       int64_t H, int64_t Hkv, int64_t d, float scale, float *out, int num_threads);
 
 /* ---------------------------------------------------------------------------------------------
@@ -210,21 +216,25 @@ LP_API int lp_cpu_sample(const float *logits, int64_t B, int64_t V, double tempe
  * branch points are clamped to [0, T] and never read out of bounds, but give unspecified results.
  * --------------------------------------------------------------------------------------------- */
 
-/* Bytes of device workspace lp_cuda_staircase_attention needs (a pure function of the sizes). */
-LP_API int64_t lp_cuda_staircase_attention_workspace_size(int64_t T, int64_t S, int64_t H, int64_t Hkv, int64_t d,
+/* Bytes of device workspace lp_cuda_staircase_attention needs for n_queries query rows (a pure
+ * function of the sizes). */
+LP_API int64_t lp_cuda_staircase_attention_workspace_size(int64_t T, int64_t n_queries, int64_t H, int64_t Hkv, int64_t d,
                                                           int dtype);
 
 /*
  * lp_cpu_staircase_attention on the device. Same layout and semantics, plus:
  *   q, k_shared, v_shared, k_suffix, v_suffix in `dtype` (LP_F32 / LP_BF16 / LP_F16), fp32 arithmetic;
- *   S = suffix_offsets[n_branches] (host value, >= n_branches); out [S, H, d] fp32, overwritten;
- *   1 <= d <= 256; workspace >= lp_cuda_staircase_attention_workspace_size() bytes, 16-byte aligned.
+ *   S = suffix_offsets[n_branches] (host value, >= n_branches); query_rows [n_queries] on the device
+ *   or NULL (then n_queries == S); out [n_queries, H, d] fp32, overwritten;
+ *   1 <= d <= 256; workspace >= lp_cuda_staircase_attention_workspace_size(T, n_queries, ...) bytes,
+ *   16-byte aligned. Query rows outside [0, S) are clamped (never read out of bounds; unspecified result).
  */
 LP_API int lp_cuda_staircase_attention(const void *q, const void *k_shared, const void *v_shared, int64_t T,
                                        const void *k_suffix, const void *v_suffix, const int64_t *branch_points,
-                                       const int64_t *suffix_offsets, int64_t n_branches, int64_t S, int64_t H,
-                                       int64_t Hkv, int64_t d, float scale, int dtype, float *out, void *workspace,
-                                       int64_t workspace_bytes, void *stream);
+                                       const int64_t *suffix_offsets, int64_t n_branches, int64_t S,
+                                       const int64_t *query_rows, int64_t n_queries, int64_t H, int64_t Hkv, int64_t d,
+                                       float scale, int dtype, float *out, void *workspace, int64_t workspace_bytes,
+                                       void *stream);
 
 /* lp_cpu_topk on the device (logits fp32 [B, V]; ids int64 and probs fp32 [B, n]); 1 <= n <= 1024. */
 LP_API int lp_cuda_topk(const float *logits, int64_t B, int64_t V, int64_t n, int64_t *ids, float *probs,

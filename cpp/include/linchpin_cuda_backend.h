@@ -52,12 +52,14 @@ int lpcuda_device_name(char *buf, size_t len);
 int lpcuda_mem_get_info(size_t *free_bytes, size_t *total_bytes);
 
 /* Engine kernels (issue 6); semantics of the lp_cuda_* functions of the same names. */
-int64_t lpcuda_staircase_attention_workspace_size(int64_t T, int64_t S, int64_t H, int64_t Hkv, int64_t d, int dtype);
+int64_t lpcuda_staircase_attention_workspace_size(int64_t T, int64_t n_queries, int64_t H, int64_t Hkv, int64_t d,
+                                                  int dtype);
 int lpcuda_staircase_attention(const void *q, const void *k_shared, const void *v_shared, int64_t T,
                                const void *k_suffix, const void *v_suffix, const int64_t *branch_points,
-                               const int64_t *suffix_offsets, int64_t n_branches, int64_t S, int64_t H, int64_t Hkv,
-                               int64_t d, float scale, int dtype, float *out, void *workspace,
-                               int64_t workspace_bytes, void *stream);
+                               const int64_t *suffix_offsets, int64_t n_branches, int64_t S,
+                               const int64_t *query_rows, int64_t n_queries, int64_t H, int64_t Hkv, int64_t d,
+                               float scale, int dtype, float *out, void *workspace, int64_t workspace_bytes,
+                               void *stream);
 int lpcuda_topk(const float *logits, int64_t B, int64_t V, int64_t n, int64_t *ids, float *probs, void *stream);
 int lpcuda_sample(const float *logits, int64_t B, int64_t V, double temperature, double top_p, uint64_t seed,
                   const int64_t *request_ids, const int64_t *steps, int64_t *tokens, double *logprob,
@@ -146,7 +148,8 @@ typedef int (*lpcuda_mem_get_info_fn)(size_t *, size_t *);
 typedef int64_t (*lpcuda_staircase_attention_workspace_size_fn)(int64_t, int64_t, int64_t, int64_t, int64_t, int);
 typedef int (*lpcuda_staircase_attention_fn)(const void *, const void *, const void *, int64_t, const void *,
                                              const void *, const int64_t *, const int64_t *, int64_t, int64_t,
-                                             int64_t, int64_t, int64_t, float, int, float *, void *, int64_t, void *);
+                                             const int64_t *, int64_t, int64_t, int64_t, int64_t, float, int, float *,
+                                             void *, int64_t, void *);
 typedef int (*lpcuda_topk_fn)(const float *, int64_t, int64_t, int64_t, int64_t *, float *, void *);
 typedef int (*lpcuda_sample_fn)(const float *, int64_t, int64_t, double, double, uint64_t, const int64_t *,
                                 const int64_t *, int64_t *, double *, double *, void *);

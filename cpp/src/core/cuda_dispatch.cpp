@@ -304,18 +304,19 @@ LP_API int lp_cuda_mem_get_info(size_t *free_bytes, size_t *total_bytes) {
 }
 
 // Engine kernels (issue 6): host-side argument checks here (sizes, dtype, null pointers), then the backend.
-LP_API int64_t lp_cuda_staircase_attention_workspace_size(int64_t T, int64_t S, int64_t H, int64_t Hkv, int64_t d,
-                                                          int dtype) {
+LP_API int64_t lp_cuda_staircase_attention_workspace_size(int64_t T, int64_t n_queries, int64_t H, int64_t Hkv,
+                                                          int64_t d, int dtype) {
     const CudaBackend *b = loaded_backend();
-    if (b == nullptr || T < 0 || S < 0 || H < 1 || Hkv < 1 || d < 1) return -1;
-    return b->staircase_workspace_size(T, S, H, Hkv, d, dtype);
+    if (b == nullptr || T < 0 || n_queries < 0 || H < 1 || Hkv < 1 || d < 1) return -1;
+    return b->staircase_workspace_size(T, n_queries, H, Hkv, d, dtype);
 }
 
 LP_API int lp_cuda_staircase_attention(const void *q, const void *k_shared, const void *v_shared, int64_t T,
                                        const void *k_suffix, const void *v_suffix, const int64_t *branch_points,
-                                       const int64_t *suffix_offsets, int64_t n_branches, int64_t S, int64_t H,
-                                       int64_t Hkv, int64_t d, float scale, int dtype, float *out, void *workspace,
-                                       int64_t workspace_bytes, void *stream) {
+                                       const int64_t *suffix_offsets, int64_t n_branches, int64_t S,
+                                       const int64_t *query_rows, int64_t n_queries, int64_t H, int64_t Hkv, int64_t d,
+                                       float scale, int dtype, float *out, void *workspace, int64_t workspace_bytes,
+                                       void *stream) {
     lp::clear_error();
     const CudaBackend *b = nullptr;
     if (int st = enter(&b); st != LP_OK) return st;
@@ -325,15 +326,18 @@ LP_API int lp_cuda_staircase_attention(const void *q, const void *k_shared, cons
     if (T < 0 || n_branches < 0 || S < n_branches)
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "need T >= 0, n_branches >= 0 and S >= n_branches (T=%lld n=%lld S=%lld)",
                         (long long)T, (long long)n_branches, (long long)S);
+    if (n_queries < 0 || (query_rows == nullptr && n_queries != S))
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "n_queries=%lld: must be >= 0, and == S=%lld without query_rows",
+                        (long long)n_queries, (long long)S);
     if (dtype != LP_F32 && dtype != LP_BF16 && dtype != LP_F16)
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "unknown dtype code %d", dtype);
     if (!std::isfinite(scale)) return lp::fail(LP_ERR_INVALID_ARGUMENT, "scale is not finite");
-    if (n_branches == 0) return LP_OK;
+    if (n_branches == 0 || n_queries == 0) return LP_OK;
     if (!q || !k_suffix || !v_suffix || !branch_points || !suffix_offsets || !out || (T > 0 && (!k_shared || !v_shared)))
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "null pointer among the arguments");
     return forward(b->staircase_attention(q, k_shared, v_shared, T, k_suffix, v_suffix, branch_points, suffix_offsets,
-                                          n_branches, S, H, Hkv, d, scale, dtype, out, workspace, workspace_bytes,
-                                          stream),
+                                          n_branches, S, query_rows, n_queries, H, Hkv, d, scale, dtype, out, workspace,
+                                          workspace_bytes, stream),
                    b);
 }
 

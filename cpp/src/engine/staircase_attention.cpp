@@ -108,8 +108,9 @@ void staircase_attention_kv_head(const SharedKv &shared, const AttnRow *rows, in
 extern "C" LP_API int lp_cpu_staircase_attention(const float *q, const float *k_shared, const float *v_shared, int64_t T,
                                                  const float *k_suffix, const float *v_suffix,
                                                  const int64_t *branch_points, const int64_t *suffix_offsets,
-                                                 int64_t n_branches, int64_t H, int64_t Hkv, int64_t d, float scale,
-                                                 float *out, int num_threads) {
+                                                 int64_t n_branches, const int64_t *query_rows, int64_t n_queries,
+                                                 int64_t H, int64_t Hkv, int64_t d, float scale, float *out,
+                                                 int num_threads) {
     using namespace lp::engine;
     lp::clear_error();
     if (H < 1 || Hkv < 1 || d < 1 || H % Hkv != 0)
@@ -128,20 +129,34 @@ extern "C" LP_API int lp_cpu_staircase_attention(const float *q, const float *k_
         if (suffix_offsets[i + 1] <= suffix_offsets[i])
             return lp::fail(LP_ERR_INVALID_ARGUMENT, "branch %lld has an empty suffix (offsets must increase)", (long long)i);
     }
+    const int64_t S = suffix_offsets[n_branches];
+    if (query_rows == nullptr && n_queries != S)
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "without query_rows every suffix row is a query: n_queries must be %lld, got %lld",
+                        (long long)S, (long long)n_queries);
+    if (n_queries < 0) return lp::fail(LP_ERR_INVALID_ARGUMENT, "negative n_queries");
+    for (int64_t j = 0; query_rows != nullptr && j < n_queries; ++j)
+        if (query_rows[j] < 0 || query_rows[j] >= S)
+            return lp::fail(LP_ERR_INVALID_ARGUMENT, "query_rows[%lld]=%lld outside the %lld suffix rows", (long long)j,
+                            (long long)query_rows[j], (long long)S);
     try {
-        const int64_t S = suffix_offsets[n_branches], hd = H * d, kvd = Hkv * d;
-        std::vector<AttnRow> rows(S);
-        for (int64_t i = 0; i < n_branches; ++i) {
-            for (int64_t r = suffix_offsets[i]; r < suffix_offsets[i + 1]; ++r) {
-                int64_t j = r - suffix_offsets[i];
-                rows[r] = AttnRow{q + r * hd, branch_points[i], k_suffix + suffix_offsets[i] * kvd,
-                                  v_suffix + suffix_offsets[i] * kvd, j + 1, out + r * hd};
-            }
+        const int64_t hd = H * d, kvd = Hkv * d;
+        std::vector<AttnRow> rows(n_queries);
+        int64_t branch = 0;
+        for (int64_t j = 0; j < n_queries; ++j) {
+            const int64_t r = query_rows != nullptr ? query_rows[j] : j;
+            // the branch holding suffix row r: the last i with offsets[i] <= r
+            if (query_rows != nullptr || r >= suffix_offsets[branch + 1] || r < suffix_offsets[branch])
+                branch = std::upper_bound(suffix_offsets, suffix_offsets + n_branches + 1, r) - suffix_offsets - 1;
+            const int64_t first = suffix_offsets[branch];
+            rows[j] = AttnRow{q + j * hd, branch_points[branch], k_suffix + first * kvd, v_suffix + first * kvd,
+                              r - first + 1, out + j * hd};
         }
         SharedKv shared{k_shared, v_shared, kvd};
         AttnShape shape{H, Hkv, d, scale, kvd};
         ThreadPool pool(static_cast<int>(std::min<int64_t>(num_threads > 0 ? num_threads : 0, Hkv)));
-        pool.parallel_for(Hkv, [&](int64_t g, int) { staircase_attention_kv_head(shared, rows.data(), S, shape, g); });
+        pool.parallel_for(Hkv, [&](int64_t g, int) {
+            staircase_attention_kv_head(shared, rows.data(), n_queries, shape, g);
+        });
         return LP_OK;
     } catch (const std::bad_alloc &) {
         return lp::fail(LP_ERR_OUT_OF_MEMORY, "out of host memory in staircase attention");
