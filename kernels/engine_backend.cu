@@ -273,7 +273,7 @@ int forward_typed(lpcuda_engine *e, const lpcuda_row *rows, int64_t R, float *ho
     LPCUDA_TRY(e->o.ensure(R * D * f4, "o"));
     LPCUDA_TRY(e->gate.ensure(R * F * f4, "gate"));
     LPCUDA_TRY(e->up.ensure(R * F * f4, "up"));
-    LPCUDA_TRY(e->logits.ensure(R * V * f4, "logits"));
+    if (host_logits != nullptr) LPCUDA_TRY(e->logits.ensure(R * V * f4, "logits"));
     LPCUDA_TRY(e->qg.ensure(Q * hd * sizeof(T), "gathered q"));
     LPCUDA_TRY(e->kg.ensure(G * kvd * sizeof(T), "gathered k"));
     LPCUDA_TRY(e->vg.ensure(G * kvd * sizeof(T), "gathered v"));
@@ -365,11 +365,13 @@ int forward_typed(lpcuda_engine *e, const lpcuda_row *rows, int64_t R, float *ho
         residual_kernel<<<blocks_for(R * D), kThreads, 0, e->stream>>>(x, o, R * D);
         LPCUDA_CHECK_LAUNCH("residual_kernel");
     }
-    LPCUDA_TRY(rms_norm(e, x, R, D, D, e->final_norm, xn));
-    LPCUDA_TRY(linear(e, xn, R, D, e->lm_head, nullptr, V, e->logits.as<float>()));
-    LPCUDA_CHECK(cudaMemcpyAsync(host_logits, e->logits.p, static_cast<size_t>(R * V) * f4, cudaMemcpyDeviceToHost,
-                                 e->stream),
-                 "cudaMemcpyAsync (engine logits)");
+    if (host_logits != nullptr) {   /* else the caller wants only the KV (a prefill for rollouts) */
+        LPCUDA_TRY(rms_norm(e, x, R, D, D, e->final_norm, xn));
+        LPCUDA_TRY(linear(e, xn, R, D, e->lm_head, nullptr, V, e->logits.as<float>()));
+        LPCUDA_CHECK(cudaMemcpyAsync(host_logits, e->logits.p, static_cast<size_t>(R * V) * f4, cudaMemcpyDeviceToHost,
+                                     e->stream),
+                     "cudaMemcpyAsync (engine logits)");
+    }
     LPCUDA_CHECK(cudaStreamSynchronize(e->stream), "cudaStreamSynchronize (engine forward)");
     return LP_OK;
 }
@@ -486,7 +488,7 @@ LPCUDA_EXPORT void lpcuda_engine_kv_free(lpcuda_engine *e, lpcuda_kv *kv) {
 LPCUDA_EXPORT int lpcuda_engine_forward(lpcuda_engine *e, const lpcuda_row *rows, int64_t n, float *logits) {
     using namespace lpcuda;
     return guarded([&] {
-        if (e == nullptr || (n > 0 && (rows == nullptr || logits == nullptr)) || n < 0)
+        if (e == nullptr || (n > 0 && rows == nullptr) || n < 0)
             return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_engine_forward: null argument or n < 0");
         if (n == 0) return (int)LP_OK;
         if (int dev = use_selected_device(); dev != LP_OK) return dev;

@@ -120,7 +120,8 @@ void lpcuda_engine_destroy(lpcuda_engine *engine);
 int64_t lpcuda_engine_kv_bytes(const lpcuda_engine *engine, int64_t capacity);
 int lpcuda_engine_kv_alloc(lpcuda_engine *engine, int64_t capacity, lpcuda_kv **out);
 void lpcuda_engine_kv_free(lpcuda_engine *engine, lpcuda_kv *kv);
-/* Runs n rows; logits [n, vocab] fp32 to host memory (synchronous). */
+/* Runs n rows (their keys and values go to their dest stores); logits [n, vocab] fp32 to host memory,
+ * or NULL to skip the final norm and the LM head (synchronous either way). */
 int lpcuda_engine_forward(lpcuda_engine *engine, const lpcuda_row *rows, int64_t n, float *logits);
 /* What the engine runs on, NUL-terminated into buf: device, dtype and GEMM path (cuBLAS and which
  * library, or the own tiled kernel and why). */

@@ -100,7 +100,7 @@ int main() {
     }
 
     // greedy and sampling vs the independent sampler, same uniforms
-    for (int64_t V : {1, 3, 50, 3000}) {
+    for (int64_t V : {1, 3, 50, 3000, 40000}) {   // 40000: a nucleus of thousands of tied tokens
         const int64_t B = 8;
         std::vector<float> z(B * V);
         for (auto &x : z) x = std::round(nd(rng) * 2.f) * 0.25f;  // ties on purpose

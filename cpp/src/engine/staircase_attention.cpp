@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "core/error.h"
+#include "cpu/fast_exp.h"
+#include "engine/simd.h"
 #include "engine/thread_pool.h"
 
 namespace lp::engine {
@@ -15,15 +17,22 @@ namespace {
 
 constexpr int64_t kTile = 64;
 
-// Eight partial sums so the compiler vectorises without reassociating a single sum.
-inline float dot(const float *a, const float *b, int64_t n) {
-    float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+// d-long dot product in 8 lanes (vectorised in the AVX2 clone), lanes summed in a fixed order.
+LP_INLINE float dot(const float *a, const float *b, int64_t n) {
+    simd::v8f acc{};
     int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; ++j) s[j] += a[i + j] * b[i + j];
+    for (; i + 8 <= n; i += 8) acc += simd::load8(a + i) * simd::load8(b + i);
     float tail = 0;
     for (; i < n; ++i) tail += a[i] * b[i];
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) + tail;
+    return simd::hsum(acc) + tail;
+}
+
+// acc[0, d) = acc · scale + p · v: one value row folded into the running sum.
+LP_INLINE void axpy(float *acc, float scale, float p, const float *v, int64_t d) {
+    const simd::v8f sv = simd::v8f{} + scale, pv = simd::v8f{} + p;
+    int64_t c = 0;
+    for (; c + 8 <= d; c += 8) simd::store8(acc + c, simd::load8(acc + c) * sv + pv * simd::load8(v + c));
+    for (; c < d; ++c) acc[c] = acc[c] * scale + p * v[c];
 }
 
 // Online softmax state of one (row, head): running max m, Σ exp(s − m), Σ exp(s − m)·v.
@@ -34,24 +43,24 @@ struct Softmax {
 };
 
 // Folds scores s[0, n) with values V rows (position i at v + i * stride) into st.
-inline void fold(Softmax &st, const float *s, int64_t n, const float *v, int64_t stride, int64_t d) {
+LP_INLINE void fold(Softmax &st, float *s, int64_t n, const float *v, int64_t stride, int64_t d) {
     float mt = s[0];
-    for (int64_t i = 1; i < n; ++i) mt = std::max(mt, s[i]);
-    float m = std::max(st.m, mt);
-    float rescale = std::exp(st.m - m);   // 0 on the first fold (st.m = −inf)
-    st.l *= rescale;
-    for (int64_t c = 0; c < d; ++c) st.acc[c] *= rescale;
+    for (int64_t i = 1; i < n; ++i) mt = mt > s[i] ? mt : s[i];
+    const float m = st.m > mt ? st.m : mt;
+    float rescale = lp::cpu::fast_exp(st.m - m);   // 0 on the first fold (st.m = −inf)
+    for (int64_t i = 0; i < n; ++i) s[i] = lp::cpu::fast_exp(s[i] - m);   // vectorised: no libm call
+    float l = st.l * rescale;
     for (int64_t i = 0; i < n; ++i) {
-        float p = std::exp(s[i] - m);
-        st.l += p;
-        const float *vi = v + i * stride;
-        for (int64_t c = 0; c < d; ++c) st.acc[c] += p * vi[c];
+        l += s[i];
+        axpy(st.acc, i == 0 ? rescale : 1.0f, s[i], v + i * stride, d);
     }
+    st.l = l;
     st.m = m;
 }
 
 }  // namespace
 
+LP_SIMD_CLONES
 void staircase_attention_kv_head(const SharedKv &shared, const AttnRow *rows, int64_t n_rows, const AttnShape &shape,
                                  int64_t g) {
     const int64_t d = shape.d, group = shape.H / shape.Hkv;
