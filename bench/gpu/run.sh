@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GPU verification, run on the GPU host from the bundle that bench/gpu/pack.sh built:
 #
-#   bash bundle/run.sh [--stages env,build,ctest,java,mining,bench,peers,engine-peer,memcheck]
+#   bash bundle/run.sh [--stages env,build,ctest,java,mine,bench,peers,engine-peer,memcheck]
 #                      [--budget SECONDS] [--quick]
 #
 # One shot: the whole run fits in --budget (default 480 s = 8 minutes, build included), every stage
@@ -16,9 +16,9 @@
 #                into it by content, so only what changed recompiles
 #   ctest        every native test (tests/native): CUDA kernels and the CUDA engine vs their CPU twins
 #   java         every bundled JUnit test (libtorch-free; the "gpu"-tagged ones drive CUDA via JNI)
-#   mining       THE MINING RUN: `linchpin mine --device cuda|cuda-bf16` from the bundle without
-#                libtorch. Filled in by the mining work: it runs src/bench/gpu/mining.sh if the bundle
-#                has one (contract in bench/gpu/README.md), else records "pending"
+#   mine         THE MINING RUN: `linchpin mine --device cuda|cuda-bf16` from the bundle without
+#                libtorch, masks compared with the CPU run's. Owned by the mining work: mine_stage,
+#                between the "mining stage" markers below; until it lands the stage records "pending"
 #   bench        every native bench_* executable (masked CE, staircase, top-k, engine branches): JSON lines
 #   peers        every src/bench/gpu/peers/*.py but engine_generate_peer.py: PyTorch peers of the kernels
 #   engine-peer  peers/engine_generate_peer.py: transformers' generate on the GPU, the engine's peer
@@ -29,13 +29,13 @@
 # nvidia-smi sees no GPU (a dry run on a dev machine) the build and CPU tests run and the GPU stages
 # are recorded as "no-gpu".
 # Results: results.md, results.json, bench.jsonl, logs.tar.gz in $OUT (else ./gpu-results).
-# Exit status: 0 if build, ctest, java, mining and memcheck passed or were skipped for a stated reason;
+# Exit status: 0 if build, ctest, java, mine and memcheck passed or were skipped for a stated reason;
 # 1 otherwise (benchmark and peer failures are recorded but do not change it).
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 START=$(date +%s)
-STAGES="env,build,ctest,java,mining,bench,peers,engine-peer,memcheck"
+STAGES="env,build,ctest,java,mine,bench,peers,engine-peer,memcheck"
 BUDGET=480
 QUICK=0
 while [[ $# -gt 0 ]]; do
@@ -54,7 +54,7 @@ done
 # Time boxes (seconds) per stage; a stage gets min(its box, time left - RESERVE). LP_BOX_<stage>
 # overrides one (a dry run on a slow dev machine: LP_BOX_build=1800).
 BOX_env=${LP_BOX_env:-20} BOX_build=${LP_BOX_build:-200} BOX_ctest=${LP_BOX_ctest:-60} BOX_java=${LP_BOX_java:-75}
-BOX_mining=${LP_BOX_mining:-75} BOX_bench=${LP_BOX_bench:-75} BOX_peers=${LP_BOX_peers:-60}
+BOX_mine=${LP_BOX_mine:-75} BOX_bench=${LP_BOX_bench:-75} BOX_peers=${LP_BOX_peers:-60}
 BOX_engine_peer=${LP_BOX_engine_peer:-60} BOX_memcheck=${LP_BOX_memcheck:-60}
 RESERVE=12   # kept for the summary
 CURRENT=""   # the stage running now (reported as interrupted if the run is stopped)
@@ -236,16 +236,16 @@ java_stage() {
   return $rc
 }
 
-# THE MINING RUN (slot filled by the mining work): src/bench/gpu/mining.sh, run with the environment
-# below. It prints what it measured as JSON lines into $LP_BENCH_JSONL and exits 0 (pass), 1 (fail),
-# 77 (skip, last line says why) or 78 (no GPU).
-mining_stage() {
-  local hook="$HERE/src/bench/gpu/mining.sh"
-  [[ -f "$hook" ]] || { echo "pending: this bundle has no bench/gpu/mining.sh (the mining run is not written yet)"; return 77; }
-  LP_BUNDLE="$HERE" LP_JAVA="$JAVA" LP_BUILD="$BUILD" LP_WORK_DIR="$WORK/mining" LP_BENCH_JSONL="$WORK/bench.jsonl" \
-    LINCHPIN_CUDA_LIB="$BUILD/lib/liblinchpin_cuda.so" LP_GPU_HOST="$GPU_HOST" LP_QUICK="$QUICK" \
-    bash "$hook"
+# ---- mining stage: `linchpin mine` on cpu / cuda / cuda-bf16 (owner: mining; keep edits inside) ----
+# The slot for the mining run: mine_stage runs it with everything above available (HERE, WORK, BUILD,
+# JAVA, CC_RAW/GPU_HOST, QUICK, LINCHPIN_CUBLAS_LIB; records to $WORK/bench.jsonl as "bench":"mining").
+# Exit 0 pass, 1 fail (a failed run, or fp32 CUDA masks that differ from the CPU's), 77 skip and 78 no
+# GPU, the last output line saying why. Until the mining work fills it in, it records "pending".
+mine_stage() {
+  echo "pending: the mining run (linchpin mine --device cuda|cuda-bf16 from the bundle) is not in this bundle yet"
+  return 77
 }
+# ---- end of the mining stage ----
 
 bench_stage() {
   [[ "$GPU_HOST" == 1 ]] || no_gpu "the native benchmarks need one"
@@ -369,14 +369,14 @@ trap 'INTERRUPTED=1; echo "run.sh: interrupted; reporting what ran"; exit 130' I
 
 export HERE WORK LOGS BUILD BUILD_ROOT SRC OPENBLAS JAVA NVCC SANITIZER ARCH CC_RAW GPU_HOST TORCH_OK QUICK START BUDGET
 export BOX_peers BOX_engine_peer BOX_memcheck
-export -f left no_gpu sync_sources env_stage build_stage ctest_stage java_stage mining_stage bench_stage peers_stage \
+export -f left no_gpu sync_sources env_stage build_stage ctest_stage java_stage mine_stage bench_stage peers_stage \
   engine_peer_stage memcheck_stage
 
 stage env env env_stage
 stage build build build_stage
 stage ctest test ctest_stage
 stage java test java_stage
-stage mining test mining_stage
+stage mine test mine_stage
 stage bench bench bench_stage
 stage peers bench peers_stage
 stage engine-peer bench engine_peer_stage

@@ -21,7 +21,7 @@ EXPECTED = {
     "staircase_attention": "staircase attention vs per-branch SDPA (rollout-engine issue)",
     "topk_sampling": "top-k / sampling, V=152064 (rollout-engine issue)",
     "engine_branches": "rollout engine on the GPU vs transformers generate, branch workload",
-    "mining": "the mining run: linchpin mine --device cuda|cuda-bf16 from the bundle (bench/gpu/mining.sh)",
+    "mining": "the mining run: linchpin mine --device cuda|cuda-bf16 from the bundle (run.sh mine_stage)",
 }
 GOALS_DENSITY = 0.12
 
