@@ -26,7 +26,10 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <p>Per-step time at step s = (time of a run of s + W new tokens − time of a run of s new tokens) / W
  * with W = 20, both runs back to back on the same prefilled trajectory; the median over REPS such
- * pairs. Same model as {@link EngineBranchBenchmark}. Prints one JSON line.
+ * pairs. The time is the calling thread's CPU time: with one engine thread all of the engine's work
+ * runs on that thread (inside the native call), and CPU time, unlike wall time, does not count the
+ * moments a shared machine gives the core to someone else (wall-clock figures are printed beside it).
+ * Same model as {@link EngineBranchBenchmark}. Prints one JSON line.
  *
  * <p>Usage: DecodeStepBenchmark [T branches threads reps]
  */
@@ -56,30 +59,35 @@ public final class DecodeStepBenchmark {
                 int point = T / 2 + (int) ((long) (T / 2) * (i + 1) / nBranches);   // second half, the last at T
                 branches.add(new Branch(t, point, rnd.nextInt(config.vocabSize()), i));
             }
-            run(engine, branches, 4);   // warm-up
+            run(engine, branches, 4);   // warm-up (JIT, page faults)
             int[] at = {10, 200};
-            double[][] perStep = new double[at.length][reps];
+            double[][] perStep = new double[at.length][reps], perStepWall = new double[at.length][reps];
             for (int r = 0; r < reps; r++) {
                 for (int k = 0; k < at.length; k++) {
-                    double shorter = run(engine, branches, at[k]);
-                    double longer = run(engine, branches, at[k] + W);
-                    perStep[k][r] = (longer - shorter) / W;
+                    double[] shorter = run(engine, branches, at[k]);
+                    double[] longer = run(engine, branches, at[k] + W);
+                    perStep[k][r] = (longer[0] - shorter[0]) / W;
+                    perStepWall[k][r] = (longer[1] - shorter[1]) / W;
                 }
             }
             double s10 = median(perStep[0]), s200 = median(perStep[1]);
             System.out.println(String.format(Locale.ROOT,
                     "{\"bench\":\"decode_step_cpu\",\"T\":%d,\"branches\":%d,\"threads\":%d,\"reps\":%d,\"window\":%d,"
                             + "\"ms_per_step_at_10\":%.3f,\"ms_per_step_at_200\":%.3f,\"ratio_200_over_10\":%.3f,"
-                            + "\"samples_ms_at_10\":%s,\"samples_ms_at_200\":%s,\"engine\":\"%s\"}",
+                            + "\"samples_ms_at_10\":%s,\"samples_ms_at_200\":%s,\"wall_ms_per_step_at_10\":%.3f,"
+                            + "\"wall_ms_per_step_at_200\":%.3f,\"time\":\"%s\",\"engine\":\"%s\"}",
                     T, nBranches, threads, reps, W, s10 * 1e3, s200 * 1e3, s200 / s10, ms(perStep[0]), ms(perStep[1]),
-                    engine.describe()));
+                    median(perStepWall[0]) * 1e3, median(perStepWall[1]) * 1e3,
+                    threads == 1 ? "thread CPU time" : "thread CPU time of the caller only (use 1 thread)", engine.describe()));
         }
     }
 
-    private static double run(RolloutEngine engine, List<Branch> branches, int maxNew) {
-        long t0 = System.nanoTime();
+    // {thread CPU seconds, wall seconds} of one rollout of every branch to maxNew tokens.
+    private static double[] run(RolloutEngine engine, List<Branch> branches, int maxNew) {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long c0 = mx.getCurrentThreadCpuTime(), t0 = System.nanoTime();
         engine.rollout(branches, RolloutOptions.greedy(maxNew).withMaxBatch(branches.size()));
-        return (System.nanoTime() - t0) / 1e9;
+        return new double[] {(mx.getCurrentThreadCpuTime() - c0) / 1e9, (System.nanoTime() - t0) / 1e9};
     }
 
     private static double median(double[] x) {
