@@ -69,6 +69,26 @@ inline int fail_cuda(cudaError_t err, const char *what, const char *file, int li
 
 namespace lpcuda {
 
+/* The device lpcuda_init validated (the most capable one). The runtime's current device belongs to
+ * each host thread, and the JVM calls from several threads, so every entry point makes it current
+ * (use_selected_device): the dispatcher through lpcuda_use_device, the engine's entry points directly. */
+inline int &selected_device() {
+    static int device = 0;
+    return device;
+}
+
+inline int use_selected_device() {
+    int current = -1;
+    if (cudaGetDevice(&current) == cudaSuccess && current == selected_device()) return LP_OK;
+    (void)cudaGetLastError();
+    LPCUDA_CHECK(cudaSetDevice(selected_device()), "cudaSetDevice (the device lpcuda_init selected)");
+    return LP_OK;
+}
+
+}  // namespace lpcuda
+
+namespace lpcuda {
+
 /* ------------------------------------------------------------------------------------------------
  * dtype helpers
  * ------------------------------------------------------------------------------------------------ */

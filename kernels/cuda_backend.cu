@@ -37,22 +37,30 @@ LPCUDA_EXPORT int lpcuda_init(void) {
                                 CUDART_VERSION / 1000, (CUDART_VERSION % 1000) / 10,
                                 cudaGetErrorString(err), cudaGetErrorName(err));
         }
-        return lpcuda::fail(LP_ERR_UNAVAILABLE, "no usable CUDA driver: cudaGetDeviceCount: %s (%s)",
+        /* A driver answered but failed (mismatched kernel module, devices busy or not permitted, ...):
+         * a GPU is very likely there, so this is not "no CUDA here". */
+        return lpcuda::fail(LP_ERR_BACKEND_BROKEN, "the CUDA driver is there but failed: cudaGetDeviceCount: %s (%s)",
                             cudaGetErrorString(err), cudaGetErrorName(err));
     }
     if (n <= 0) return lpcuda::fail(LP_ERR_UNAVAILABLE, "no CUDA device (cudaGetDeviceCount returned 0)");
 
-    int best_major = -1, best_minor = -1;
+    int best = -1, best_major = -1, best_minor = -1, best_sms = -1;
     for (int d = 0; d < n; ++d) {
-        int major = 0, minor = 0;
-        if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, d) != cudaSuccess ||
-            cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, d) != cudaSuccess) {
+        int major = 0, minor = 0, sms = 0;
+        cudaError_t e1 = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, d);
+        cudaError_t e2 = cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, d);
+        cudaError_t e3 = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, d);
+        if (e1 != cudaSuccess || e2 != cudaSuccess || e3 != cudaSuccess) {
             (void)cudaGetLastError();
-            continue;
+            return lpcuda::fail(LP_ERR_BACKEND_BROKEN, "cudaDeviceGetAttribute failed on device %d of %d: %s", d, n,
+                                cudaGetErrorName(e1 != cudaSuccess ? e1 : e2 != cudaSuccess ? e2 : e3));
         }
-        if (major > best_major || (major == best_major && minor > best_minor)) {
+        /* the highest compute capability, then the most SMs; ties to the lowest index */
+        if (major > best_major || (major == best_major && (minor > best_minor || (minor == best_minor && sms > best_sms)))) {
+            best = d;
             best_major = major;
             best_minor = minor;
+            best_sms = sms;
         }
     }
     if (best_major < kMinMajor) {
@@ -61,7 +69,22 @@ LPCUDA_EXPORT int lpcuda_init(void) {
                             "%d.%d but this build needs >= %d.0",
                             n, best_major, best_minor, kMinMajor);
     }
+    /* Validated is not enough: make it the device every entry point uses (use_selected_device). */
+    lpcuda::selected_device() = best;
+    err = cudaSetDevice(best);
+    if (err == cudaSuccess) err = cudaFree(nullptr); /* creates the context now: a broken device fails here */
+    if (err != cudaSuccess) {
+        (void)cudaGetLastError();
+        return lpcuda::fail(LP_ERR_BACKEND_BROKEN, "device %d (compute capability %d.%d) cannot be used: %s (%s)", best,
+                            best_major, best_minor, cudaGetErrorString(err), cudaGetErrorName(err));
+    }
     return LP_OK;
+}
+
+/* Makes the selected device current on the calling thread (the dispatcher calls it before each call). */
+LPCUDA_EXPORT int lpcuda_use_device(void) {
+    lpcuda::clear_error();
+    return lpcuda::use_selected_device();
 }
 
 LPCUDA_EXPORT int lpcuda_device_count(void) {
@@ -124,8 +147,7 @@ LPCUDA_EXPORT int lpcuda_synchronize(void) {
 
 LPCUDA_EXPORT int lpcuda_device_name(char *buf, size_t len) {
     lpcuda::clear_error();
-    int device = 0;
-    LPCUDA_CHECK(cudaGetDevice(&device), "cudaGetDevice");
+    const int device = lpcuda::selected_device();
     cudaDeviceProp prop;
     LPCUDA_CHECK(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
     std::snprintf(buf, len, "%s (sm_%d%d)", prop.name, prop.major, prop.minor);

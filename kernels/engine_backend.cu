@@ -10,9 +10,9 @@
  * with the logits copied to the host, where the engine chooses tokens.
  *
  * Attention goes through the staircase kernel, one call per group of rows reading the same shared
- * store, on suffix rows gathered per layer into contiguous arrays (the mapping: engine_plan.h). A
- * decode step re-reads each branch's suffix (n_suffix rows) per layer: linear in the generated
- * length, the price of reusing the kernel unchanged.
+ * store, on suffix KV rows gathered per layer into contiguous arrays, with one query row per engine
+ * row (the mapping: engine_plan.h). A decode step reads each branch's suffix KV (n_suffix rows) once
+ * per layer and computes one query row per branch: its cost grows linearly with the generated length.
  *
  * Not done here (reported): CUDA graphs for the decode step; token choice on the device.
  */
@@ -117,6 +117,7 @@ struct lpcuda_engine {
 
     ~lpcuda_engine() {
         if (stream != nullptr) (void)cudaStreamSynchronize(stream);
+        gemm.release();   /* the cuBLAS handle is bound to the stream: destroy it while the stream exists */
         for (void *p : owned) (void)cudaFree(p);
         if (inv_freq != nullptr) (void)cudaFree(inv_freq);
         if (stream != nullptr) (void)cudaStreamDestroy(stream);
@@ -170,7 +171,8 @@ std::vector<Upload> uploads(lpcuda_engine *e, const lpcuda_model_weights *w) {
     return out;
 }
 
-/* Uploads every weight (allocating slots on the first call). Synchronous. */
+/* Uploads every weight (allocating slots on the first call) on the engine's stream. Returns when the
+ * copies are done. */
 int upload_weights(lpcuda_engine *e, const lpcuda_model_weights *w) {
     if (w == nullptr || w->embed == nullptr || w->final_norm == nullptr || w->layers == nullptr)
         return fail(LP_ERR_INVALID_ARGUMENT, "engine weights: null embed, final norm or layer table");
@@ -193,13 +195,19 @@ int upload_weights(lpcuda_engine *e, const lpcuda_model_weights *w) {
             LPCUDA_CHECK(err, "cudaMalloc (engine weights)");
             e->owned.push_back(*u.slot);
         }
+        /* On the engine's own stream, then waited for: a plain cudaMemcpy goes to the legacy stream,
+         * which the engine's non-blocking stream does not wait for, so a forward right after an update
+         * could read the old weights (and a pageable copy may still be in flight when it returns).
+         * Waiting per tensor also lets the bf16 staging buffer be reused. */
+        const void *src = u.host;
         if (bf16) {
             staging.resize(static_cast<size_t>(u.count));
             for (int64_t i = 0; i < u.count; ++i) staging[i] = bf16_bits(u.host[i]);
-            LPCUDA_CHECK(cudaMemcpy(*u.slot, staging.data(), bytes, cudaMemcpyHostToDevice), "cudaMemcpy (engine weights)");
-        } else {
-            LPCUDA_CHECK(cudaMemcpy(*u.slot, u.host, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (engine weights)");
+            src = staging.data();
         }
+        LPCUDA_CHECK(cudaMemcpyAsync(*u.slot, src, bytes, cudaMemcpyHostToDevice, e->stream),
+                     "cudaMemcpyAsync (engine weights)");
+        LPCUDA_CHECK(cudaStreamSynchronize(e->stream), "cudaStreamSynchronize (engine weights)");
     }
     if (e->spec.flags & LP_ENGINE_TIED_EMBEDDINGS) e->lm_head = e->embed;
     return LP_OK;
@@ -249,8 +257,9 @@ int forward_typed(lpcuda_engine *e, const lpcuda_row *rows, int64_t R, float *ho
     const std::string bad = engine_plan::build(rows, R, V, &P);
     if (!bad.empty()) return fail(LP_ERR_INVALID_ARGUMENT, "CUDA engine forward: %s", bad.c_str());
     const std::vector<int64_t> &plan = P.data;
-    const int64_t G = P.G, at_tok = P.at_tok, at_pos = P.at_pos, at_dest = P.at_dest, at_src = P.at_src;
-    const int64_t at_gather = P.at_gather, at_bp = P.at_bp, at_off = P.at_off;
+    const int64_t G = P.G, Q = P.Q, at_tok = P.at_tok, at_pos = P.at_pos, at_dest = P.at_dest, at_src = P.at_src;
+    const int64_t at_gather = P.at_gather, at_qgather = P.at_qgather, at_bp = P.at_bp, at_off = P.at_off;
+    const int64_t at_qrows = P.at_qrows;
     const std::vector<engine_plan::Group> &groups = P.groups;
 
     /* Scratch. */
@@ -264,17 +273,17 @@ int forward_typed(lpcuda_engine *e, const lpcuda_row *rows, int64_t R, float *ho
     LPCUDA_TRY(e->o.ensure(R * D * f4, "o"));
     LPCUDA_TRY(e->gate.ensure(R * F * f4, "gate"));
     LPCUDA_TRY(e->up.ensure(R * F * f4, "up"));
-    LPCUDA_TRY(e->logits.ensure(R * V * f4, "logits"));
-    LPCUDA_TRY(e->qg.ensure(G * hd * sizeof(T), "gathered q"));
+    if (host_logits != nullptr) LPCUDA_TRY(e->logits.ensure(R * V * f4, "logits"));
+    LPCUDA_TRY(e->qg.ensure(Q * hd * sizeof(T), "gathered q"));
     LPCUDA_TRY(e->kg.ensure(G * kvd * sizeof(T), "gathered k"));
     LPCUDA_TRY(e->vg.ensure(G * kvd * sizeof(T), "gathered v"));
-    LPCUDA_TRY(e->outg.ensure(G * hd * f4, "attention out"));
+    LPCUDA_TRY(e->outg.ensure(Q * hd * f4, "attention out"));
     LPCUDA_TRY(e->plan.ensure(plan.size() * sizeof(int64_t), "plan"));
     if (e->spec.dtype == LP_BF16)   /* sized here, not mid-pass: growing frees a buffer queued work may read */
         LPCUDA_TRY(e->in16.ensure(static_cast<size_t>(R * std::max({D, hd, F})) * 2, "bf16 activations"));
     int64_t ws_bytes = 0;
     for (const engine_plan::Group &g : groups) {
-        const int64_t need = lpcuda_staircase_attention_workspace_size(g.T, g.S, H, Hkv, d, e->spec.dtype);
+        const int64_t need = lpcuda_staircase_attention_workspace_size(g.T, g.n, H, Hkv, d, e->spec.dtype);
         if (need < 0) return LP_ERR_INVALID_ARGUMENT;   /* message set by the workspace function */
         ws_bytes = std::max(ws_bytes, need);
     }
@@ -315,8 +324,8 @@ int forward_typed(lpcuda_engine *e, const lpcuda_row *rows, int64_t R, float *ho
         LPCUDA_CHECK_LAUNCH("rope_kernel");
         kv_write_kernel<T><<<blocks_for(R * kvd), kThreads, 0, e->stream>>>(k, v, dplan + at_dest, R, kvd, l);
         LPCUDA_CHECK_LAUNCH("kv_write_kernel");
-        gather_kernel<T><<<blocks_for(G * (kvd + hd)), kThreads, 0, e->stream>>>(
-            dplan + at_gather, G, kvd, hd, l, q, e->kg.as<T>(), e->vg.as<T>(), e->qg.as<T>());
+        gather_kernel<T><<<blocks_for(G * kvd + Q * hd), kThreads, 0, e->stream>>>(
+            dplan + at_gather, G, kvd, dplan + at_qgather, Q, hd, l, q, e->kg.as<T>(), e->vg.as<T>(), e->qg.as<T>());
         LPCUDA_CHECK_LAUNCH("gather_kernel");
         for (const engine_plan::Group &g : groups) {
             const T *ks = nullptr, *vs = nullptr;
@@ -325,10 +334,11 @@ int forward_typed(lpcuda_engine *e, const lpcuda_row *rows, int64_t R, float *ho
                 ks = base + (2 * l) * g.shared_capacity * kvd;
                 vs = base + (2 * l + 1) * g.shared_capacity * kvd;
             }
-            int st = lpcuda_staircase_attention(e->qg.as<T>() + g.g0 * hd, ks, vs, ks ? g.T : 0,
+            int st = lpcuda_staircase_attention(e->qg.as<T>() + g.q0 * hd, ks, vs, ks ? g.T : 0,
                                                 e->kg.as<T>() + g.g0 * kvd, e->vg.as<T>() + g.g0 * kvd,
-                                                dplan + at_bp + g.bp_at, dplan + at_off + g.off_at, g.n, g.S, H, Hkv,
-                                                d, scale, e->spec.dtype, e->outg.as<float>() + g.g0 * hd, e->ws.p,
+                                                dplan + at_bp + g.bp_at, dplan + at_off + g.off_at, g.n, g.S,
+                                                dplan + at_qrows + g.q0, g.n, H, Hkv, d, scale, e->spec.dtype,
+                                                e->outg.as<float>() + g.q0 * hd, e->ws.p,
                                                 static_cast<int64_t>(e->ws.bytes), e->stream);
             if (st != LP_OK) return st;
         }
@@ -355,11 +365,13 @@ int forward_typed(lpcuda_engine *e, const lpcuda_row *rows, int64_t R, float *ho
         residual_kernel<<<blocks_for(R * D), kThreads, 0, e->stream>>>(x, o, R * D);
         LPCUDA_CHECK_LAUNCH("residual_kernel");
     }
-    LPCUDA_TRY(rms_norm(e, x, R, D, D, e->final_norm, xn));
-    LPCUDA_TRY(linear(e, xn, R, D, e->lm_head, nullptr, V, e->logits.as<float>()));
-    LPCUDA_CHECK(cudaMemcpyAsync(host_logits, e->logits.p, static_cast<size_t>(R * V) * f4, cudaMemcpyDeviceToHost,
-                                 e->stream),
-                 "cudaMemcpyAsync (engine logits)");
+    if (host_logits != nullptr) {   /* else the caller wants only the KV (a prefill for rollouts) */
+        LPCUDA_TRY(rms_norm(e, x, R, D, D, e->final_norm, xn));
+        LPCUDA_TRY(linear(e, xn, R, D, e->lm_head, nullptr, V, e->logits.as<float>()));
+        LPCUDA_CHECK(cudaMemcpyAsync(host_logits, e->logits.p, static_cast<size_t>(R * V) * f4, cudaMemcpyDeviceToHost,
+                                     e->stream),
+                     "cudaMemcpyAsync (engine logits)");
+    }
     LPCUDA_CHECK(cudaStreamSynchronize(e->stream), "cudaStreamSynchronize (engine forward)");
     return LP_OK;
 }
@@ -388,6 +400,7 @@ LPCUDA_EXPORT int lpcuda_engine_create(const lpcuda_engine_spec *spec, const lpc
         if (spec == nullptr || weights == nullptr || out == nullptr || spec->inv_freq == nullptr)
             return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_engine_create: null argument");
         *out = nullptr;
+        if (int st = use_selected_device(); st != LP_OK) return st;
         if (spec->dtype != LP_F32 && spec->dtype != LP_BF16)
             return fail(LP_ERR_INVALID_ARGUMENT, "CUDA engine: dtype must be f32 or bf16, got %d", spec->dtype);
         if (spec->family < kLlama || spec->family > kOlmo2 || spec->vocab < 1 || spec->hidden < 1 ||
@@ -411,7 +424,9 @@ LPCUDA_EXPORT int lpcuda_engine_create(const lpcuda_engine_spec *spec, const lpc
         if (st != LP_OK) return st;
         const size_t fbytes = static_cast<size_t>(e->d / 2) * sizeof(float);
         LPCUDA_CHECK(cudaMalloc(reinterpret_cast<void **>(&e->inv_freq), fbytes), "cudaMalloc (inv_freq)");
-        LPCUDA_CHECK(cudaMemcpy(e->inv_freq, spec->inv_freq, fbytes, cudaMemcpyHostToDevice), "cudaMemcpy (inv_freq)");
+        LPCUDA_CHECK(cudaMemcpyAsync(e->inv_freq, spec->inv_freq, fbytes, cudaMemcpyHostToDevice, e->stream),
+                     "cudaMemcpyAsync (inv_freq)");
+        LPCUDA_CHECK(cudaStreamSynchronize(e->stream), "cudaStreamSynchronize (inv_freq)");
         st = upload_weights(e.get(), weights);
         if (st != LP_OK) return st;
         *out = e.release();
@@ -423,12 +438,16 @@ LPCUDA_EXPORT int lpcuda_engine_update_weights(lpcuda_engine *e, const lpcuda_mo
     using namespace lpcuda;
     return guarded([&] {
         if (e == nullptr) return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_engine_update_weights: null engine");
+        if (int st = use_selected_device(); st != LP_OK) return st;
         LPCUDA_CHECK(cudaStreamSynchronize(e->stream), "cudaStreamSynchronize (before weight update)");
         return upload_weights(e, weights);
     });
 }
 
-LPCUDA_EXPORT void lpcuda_engine_destroy(lpcuda_engine *e) { delete e; }
+LPCUDA_EXPORT void lpcuda_engine_destroy(lpcuda_engine *e) {
+    if (e != nullptr) (void)lpcuda::use_selected_device();
+    delete e;
+}
 
 LPCUDA_EXPORT int64_t lpcuda_engine_kv_bytes(const lpcuda_engine *e, int64_t capacity) {
     return e == nullptr || capacity < 0 ? -1 : e->L * 2 * capacity * e->kvd * static_cast<int64_t>(e->esz);
@@ -440,6 +459,7 @@ LPCUDA_EXPORT int lpcuda_engine_kv_alloc(lpcuda_engine *e, int64_t capacity, lpc
         if (e == nullptr || out == nullptr || capacity < 1)
             return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_engine_kv_alloc: null argument or capacity < 1");
         *out = nullptr;
+        if (int st = use_selected_device(); st != LP_OK) return st;
         const size_t bytes = static_cast<size_t>(lpcuda_engine_kv_bytes(e, capacity));
         void *p = nullptr;
         cudaError_t err = cudaMalloc(&p, bytes);
@@ -458,6 +478,7 @@ LPCUDA_EXPORT int lpcuda_engine_kv_alloc(lpcuda_engine *e, int64_t capacity, lpc
 
 LPCUDA_EXPORT void lpcuda_engine_kv_free(lpcuda_engine *e, lpcuda_kv *kv) {
     if (kv == nullptr) return;
+    (void)lpcuda::use_selected_device();
     /* Work on the engine's stream may still read the store. */
     if (e != nullptr) (void)cudaStreamSynchronize(e->stream);
     (void)cudaFree(kv->data);
@@ -467,9 +488,10 @@ LPCUDA_EXPORT void lpcuda_engine_kv_free(lpcuda_engine *e, lpcuda_kv *kv) {
 LPCUDA_EXPORT int lpcuda_engine_forward(lpcuda_engine *e, const lpcuda_row *rows, int64_t n, float *logits) {
     using namespace lpcuda;
     return guarded([&] {
-        if (e == nullptr || (n > 0 && (rows == nullptr || logits == nullptr)) || n < 0)
+        if (e == nullptr || (n > 0 && rows == nullptr) || n < 0)
             return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_engine_forward: null argument or n < 0");
         if (n == 0) return (int)LP_OK;
+        if (int dev = use_selected_device(); dev != LP_OK) return dev;
         int st = e->spec.dtype == LP_BF16 ? forward_typed<__nv_bfloat16>(e, rows, n, logits)
                                           : forward_typed<float>(e, rows, n, logits);
         if (st != LP_OK) (void)cudaStreamSynchronize(e->stream);   /* leave no work in flight on failure */
@@ -481,12 +503,12 @@ LPCUDA_EXPORT void lpcuda_engine_describe(const lpcuda_engine *e, char *buf, siz
     if (buf == nullptr || len == 0) return;
     buf[0] = '\0';
     if (e == nullptr) return;
-    int device = 0;
+    const int device = lpcuda::selected_device();
     cudaDeviceProp prop;
     const char *name = "?";
-    if (cudaGetDevice(&device) == cudaSuccess && cudaGetDeviceProperties(&prop, device) == cudaSuccess) name = prop.name;
+    if (cudaGetDeviceProperties(&prop, device) == cudaSuccess) name = prop.name;
     else (void)cudaGetLastError();
-    std::snprintf(buf, len, "CUDA %s, %s weights and KV, GEMM: %s", name, lpcuda::dtype_name(e->spec.dtype),
+    std::snprintf(buf, len, "CUDA %s (device %d), %s weights and KV, GEMM: %s", name, device, lpcuda::dtype_name(e->spec.dtype),
                   e->gemm.describe().c_str());
 }
 

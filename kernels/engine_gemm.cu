@@ -124,9 +124,12 @@ int Gemm::init(cudaStream_t stream) {
     return LP_OK;
 }
 
-Gemm::~Gemm() {
+void Gemm::release() {
     if (handle_ != nullptr) api_->destroy(handle_);
+    handle_ = nullptr;
 }
+
+Gemm::~Gemm() { release(); }
 
 int Gemm::run(const void *x, const void *W, int dtype, float *y, int64_t R, int64_t N, int64_t K) {
     if (R == 0) return LP_OK;

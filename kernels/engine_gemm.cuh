@@ -34,6 +34,9 @@ public:
      * engine creation: LINCHPIN_CUBLAS_LIB is read then. */
     int init(cudaStream_t stream);
     bool uses_cublas() const { return handle_ != nullptr; }
+    /* Destroys the cuBLAS handle (idempotent). The owner calls it before destroying the stream the
+     * handle is bound to; the destructor calls it too. */
+    void release();
     /* Which path, for diagnostics: "cuBLAS (libcublas.so.12)" or "own tiled GEMM (<why not cuBLAS>)". */
     std::string describe() const {
         return handle_ != nullptr ? "cuBLAS (" + library_ + ")" : "own tiled GEMM (" + why_ + ")";

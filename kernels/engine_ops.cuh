@@ -114,25 +114,25 @@ __global__ void kv_write_kernel(const float *__restrict__ k, const float *__rest
     kv_at<T>(base, cap, layer, 1, idx, width)[c] = from_float<T>(v[i]);
 }
 
-/* Builds the staircase kernel's contiguous suffix arrays: for gathered row g, plan_gather [G][4] =
- * (source store base, capacity, position, query row or -1). kg/vg [G, width] copy the store's
- * key/value; qg [G, qwidth] copies the query row (fp32 -> T) or zeros for rows whose output is unused. */
+/* Builds the staircase kernel's contiguous arrays: for gathered KV row g, plan_gather [G][3] = (source
+ * store base, capacity, position), and kg/vg [G, width] copy the store's key/value; for query j,
+ * qg [Q, qwidth] copies the q of row qgather[j] (fp32 -> T). */
 template <typename T>
-__global__ void gather_kernel(const int64_t *__restrict__ plan_gather, int64_t G, int64_t width, int64_t qwidth,
-                              int64_t layer, const float *__restrict__ q, T *__restrict__ kg, T *__restrict__ vg,
+__global__ void gather_kernel(const int64_t *__restrict__ plan_gather, int64_t G, int64_t width,
+                              const int64_t *__restrict__ qgather, int64_t Q, int64_t qwidth, int64_t layer,
+                              const float *__restrict__ q, T *__restrict__ kg, T *__restrict__ vg,
                               T *__restrict__ qg) {
-    const int64_t per = width + qwidth;
     const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (i >= G * per) return;
-    const int64_t g = i / per, c = i % per;
-    const int64_t *p = plan_gather + 4 * g;
-    if (c < width) {
+    const int64_t kv_items = G * width;
+    if (i < kv_items) {   /* gathered KV row g: (store base, capacity, position) */
+        const int64_t g = i / width, c = i % width;
+        const int64_t *p = plan_gather + 3 * g;
         const uint64_t base = static_cast<uint64_t>(p[0]);
         kg[g * width + c] = *(kv_at<T>(base, p[1], layer, 0, p[2], width) + c);
         vg[g * width + c] = *(kv_at<T>(base, p[1], layer, 1, p[2], width) + c);
-    } else {
-        const int64_t qc = c - width, qrow = p[3];
-        qg[g * qwidth + qc] = qrow >= 0 ? from_float<T>(q[qrow * qwidth + qc]) : from_float<T>(0.0f);
+    } else if (i < kv_items + Q * qwidth) {   /* query j: row qgather[j]'s q */
+        const int64_t j = (i - kv_items) / qwidth, c = (i - kv_items) % qwidth;
+        qg[j * qwidth + c] = from_float<T>(q[qgather[j] * qwidth + c]);
     }
 }
 

@@ -3,19 +3,22 @@
  * no CUDA, so the CPU test tests/native/test_engine_plan_cpu.cpp can run the same plan through the
  * staircase CPU twin and hold it to naive attention.
  *
- * Attention mapping. The staircase kernel takes one shared KV and branches whose query rows are also
- * their suffix rows (query row r sees shared [0, b) and its branch's suffix rows up to r). Rows are
- * grouped by the shared store they read; within a group every row becomes one branch:
+ * Attention mapping. The staircase kernel takes one shared KV, branches with suffix KV rows, and a list
+ * of query rows (suffix rows whose query is computed; each sees shared [0, b) and its branch's suffix
+ * rows up to itself). Rows are grouped by the shared store they read; within a group every row becomes
+ * one branch with exactly one query row:
  *   - a row with n_suffix > 0 (a branch's decode step) brings its suffix store's positions
- *     [0, n_suffix) as suffix rows, its query on the last one (earlier ones get a zero query and their
- *     outputs are dropped), branch point = prefix;
+ *     [0, n_suffix) as suffix KV rows and queries the last one, branch point = prefix; the earlier
+ *     suffix rows are keys and values only, so a decode step costs one query row per active branch;
  *   - a row with n_suffix == 0 (a prefill row, its own key at shared[prefix - 1]) has branch point
  *     prefix - 1 and one suffix row, shared[prefix - 1]: the same key set.
- * Every gathered row is (store base address, capacity, position, query row or -1).
+ * Every gathered KV row is (store base address, capacity, position); queries are gathered in group
+ * order from the rows' q (query gather) and the outputs scattered back (query source).
  *
  * Plan layout (int64, uploaded once per forward): tokens [R] | positions [R] | dest [R][3] = (store
- * base, capacity, index) | query source [R] (the gathered row carrying row r's query) | gather [G][4]
- * | per group: branch points [n] | per group: suffix offsets [n + 1].
+ * base, capacity, index) | query source [R] (the query index carrying row r) | gather [G][3] | query
+ * gather [R] (the row whose q is query j) | per group: branch points [n] | per group: suffix offsets
+ * [n + 1] | per group: query rows [n] (suffix rows of the group's gathered rows).
  */
 #ifndef LINCHPIN_KERNELS_ENGINE_PLAN_H
 #define LINCHPIN_KERNELS_ENGINE_PLAN_H
@@ -28,17 +31,19 @@
 
 namespace lpcuda::engine_plan {
 
-/* The rows that read one shared store: gathered rows [g0, g0 + S), n branches, their branch points
- * at plan[at_bp + bp_at ...] and offsets at plan[at_off + off_at ...], T = the largest branch point. */
+/* The rows that read one shared store: gathered KV rows [g0, g0 + S), n branches with their branch
+ * points at plan[at_bp + bp_at ...] and offsets at plan[at_off + off_at ...], queries [q0, q0 + n)
+ * with their suffix rows at plan[at_qrows + q0 ...], T = the largest branch point. */
 struct Group {
     const void *shared_data;   /* nullptr: no shared store */
     int64_t shared_capacity;
-    int64_t g0, S, n, bp_at, off_at, T;
+    int64_t g0, S, n, bp_at, off_at, T, q0;
 };
 
 struct Plan {
     std::vector<int64_t> data;
-    int64_t at_tok = 0, at_pos = 0, at_dest = 0, at_src = 0, at_gather = 0, at_bp = 0, at_off = 0, G = 0;
+    int64_t at_tok = 0, at_pos = 0, at_dest = 0, at_src = 0, at_gather = 0, at_qgather = 0, at_bp = 0, at_off = 0,
+            at_qrows = 0, G = 0, Q = 0;
     std::vector<Group> groups;
 };
 
@@ -80,32 +85,33 @@ std::string build(const Row *rows, int64_t R, int64_t vocab, Plan *plan) {
         p.data[p.at_dest + 3 * r + 2] = rows[r].dest_index;
     }
     p.at_gather = static_cast<int64_t>(p.data.size());
-    std::vector<int64_t> bps, offs;
+    std::vector<int64_t> bps, offs, qrows, qgather;
     int64_t G = 0;
     for (auto &[shared, list] : by_shared) {
         Group g{shared ? shared->data : nullptr, shared ? shared->capacity : 0, G, 0,
                 static_cast<int64_t>(list.size()), static_cast<int64_t>(bps.size()),
-                static_cast<int64_t>(offs.size()), 0};
+                static_cast<int64_t>(offs.size()), 0, static_cast<int64_t>(qgather.size())};
         offs.push_back(0);
         for (int64_t r : list) {
             const Row &row = rows[r];
-            auto add = [&](const void *data, int64_t capacity, int64_t pos, int64_t query) {
+            auto add = [&](const void *data, int64_t capacity, int64_t pos) {
                 p.data.push_back(address(data));
                 p.data.push_back(capacity);
                 p.data.push_back(pos);
-                p.data.push_back(query);
-                if (query >= 0) p.data[p.at_src + query] = G;
                 ++G;
             };
             int64_t bp;
             if (row.n_suffix == 0) {
                 bp = row.prefix - 1;
-                add(row.shared->data, row.shared->capacity, row.prefix - 1, r);
+                add(row.shared->data, row.shared->capacity, row.prefix - 1);
             } else {
                 bp = row.prefix;
-                for (int64_t j = 0; j < row.n_suffix; ++j)
-                    add(row.suffix->data, row.suffix->capacity, j, j == row.n_suffix - 1 ? r : -1);
+                for (int64_t j = 0; j < row.n_suffix; ++j) add(row.suffix->data, row.suffix->capacity, j);
             }
+            /* one query per row: its last gathered row, carrying row r's q */
+            p.data[p.at_src + r] = static_cast<int64_t>(qgather.size());
+            qgather.push_back(r);
+            qrows.push_back(G - 1 - g.g0);
             bps.push_back(bp);
             g.T = std::max(g.T, bp);
             offs.push_back(G - g.g0);
@@ -114,10 +120,15 @@ std::string build(const Row *rows, int64_t R, int64_t vocab, Plan *plan) {
         p.groups.push_back(g);
     }
     p.G = G;
+    p.Q = static_cast<int64_t>(qgather.size());
+    p.at_qgather = static_cast<int64_t>(p.data.size());
+    p.data.insert(p.data.end(), qgather.begin(), qgather.end());
     p.at_bp = static_cast<int64_t>(p.data.size());
     p.data.insert(p.data.end(), bps.begin(), bps.end());
     p.at_off = static_cast<int64_t>(p.data.size());
     p.data.insert(p.data.end(), offs.begin(), offs.end());
+    p.at_qrows = static_cast<int64_t>(p.data.size());
+    p.data.insert(p.data.end(), qrows.begin(), qrows.end());
     return "";
 }
 

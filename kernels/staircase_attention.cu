@@ -3,14 +3,19 @@
  * CPU twin cpp/src/engine/staircase_attention.cpp; ARCHITECTURE.md decision 6).
  *
  * One trajectory's shared KV [T, Hkv, d] serves n branches; query row r of branch i attends to shared
- * positions [0, b_i) and to its branch's suffix rows off[i] .. r. The shared part is the "staircase":
+ * positions [0, b_i) and to its branch's suffix rows off[i] .. r. Only the suffix rows listed in
+ * query_rows are computed (all of them when it is NULL): a decode step asks for one row per branch, so
+ * its cost is linear in the suffix length, not quadratic. Below, "row" means a query row (Q of them),
+ * indexing q, out and the workspace; its suffix row r = query_rows[row] says what it attends to.
+ * The shared part is the "staircase":
  * every branch reads a prefix of the same KV, so it is computed in one pass over that KV for all
  * branches at once (FlashInfer cascade / Hydragen), and merged with each row's suffix attention by
  * log-sum-exp.
  *
  * Pipeline (all on the caller's stream; no host synchronisation, no allocation):
- *   1. row_info      one thread per query row: its branch (binary search in suffix_offsets), the
- *                    branch point clamped to [0, T] and the first suffix row of its branch.
+ *   1. row_info      one thread per query row: its suffix row (query_rows, clamped to [0, S)), its
+ *                    branch (binary search in suffix_offsets), the branch point clamped to [0, T] and
+ *                    the first suffix row of its branch.
  *   2. shared_part   grid (KV splits, KV heads, query-tile groups), 256 threads. A block owns a range
  *                    of split_len shared positions of one KV head and walks it in tiles of BT = 32
  *                    positions held in shared memory; every query tile of BP = 32 (row, query head)
@@ -42,8 +47,9 @@
  *     bounds), as documented in linchpin.h.
  *   - d <= 256 (the register accumulators of a (row, head) pair are sized at compile time).
  *
- * Workspace (a pure function of T, S, H, Hkv, d): row_b, row_start (8 B per row), and per (split,
- * row, query head) m, l (4 B each) and acc (4 d B). splits <= 32, so at most 32 (2 + d) 4 S H bytes.
+ * Workspace (a pure function of T, Q, H, Hkv, d): row_b, row_start, row_r (8 B per query row), and per
+ * (split, query row, query head) m, l (4 B each) and acc (4 d B). splits <= 32, so at most
+ * 32 (2 + d) 4 Q H bytes.
  */
 #include "common.cuh"
 
@@ -70,15 +76,15 @@ static_assert(BP == 32 && TPP == 8 && SPT * TPP == BT, "thread mapping of shared
 
 struct Plan {
     int64_t splits = 0, split_len = 0, qtiles = 0, qgroups = 1;
-    int64_t off_row_b = 0, off_row_start = 0, off_m = 0, off_l = 0, off_acc = 0, total = 0;
+    int64_t off_row_b = 0, off_row_start = 0, off_row_r = 0, off_m = 0, off_l = 0, off_acc = 0, total = 0;
 };
 
 inline int64_t align256(int64_t x) { return (x + 255) & ~int64_t(255); }
 
-inline Plan make_plan(int64_t T, int64_t S, int64_t H, int64_t Hkv, int64_t d) {
+inline Plan make_plan(int64_t T, int64_t Q, int64_t H, int64_t Hkv, int64_t d) {
     Plan p;
     const int64_t group = H / Hkv;
-    p.qtiles = (S * group + BP - 1) / BP;
+    p.qtiles = (Q * group + BP - 1) / BP;
     if (T > 0) {
         int64_t s0 = (T + SPLIT_MIN - 1) / SPLIT_MIN;
         if (s0 > MAX_SPLITS) s0 = MAX_SPLITS;
@@ -97,9 +103,10 @@ inline Plan make_plan(int64_t T, int64_t S, int64_t H, int64_t Hkv, int64_t d) {
         o = align256(o + bytes);
         return at;
     };
-    const int64_t partials = p.splits * S * H;
-    p.off_row_b = take(int64_t(sizeof(int64_t)) * S);
-    p.off_row_start = take(int64_t(sizeof(int64_t)) * S);
+    const int64_t partials = p.splits * Q * H;
+    p.off_row_b = take(int64_t(sizeof(int64_t)) * Q);
+    p.off_row_start = take(int64_t(sizeof(int64_t)) * Q);
+    p.off_row_r = take(int64_t(sizeof(int64_t)) * Q);
     p.off_m = take(int64_t(sizeof(float)) * partials);
     p.off_l = take(int64_t(sizeof(float)) * partials);
     p.off_acc = take(int64_t(sizeof(float)) * partials * d);
@@ -115,10 +122,13 @@ inline size_t shared_smem_bytes(int64_t d) {
  * 1. Row information
  * --------------------------------------------------------------------------------------------- */
 __global__ void row_info_kernel(const int64_t *__restrict__ branch_points, const int64_t *__restrict__ offsets,
-                                int64_t n, int64_t S, int64_t T, int64_t *__restrict__ row_b,
-                                int64_t *__restrict__ row_start) {
-    const int64_t r = int64_t(blockIdx.x) * ROW_NT + threadIdx.x;
-    if (r >= S) return;
+                                int64_t n, int64_t S, int64_t T, const int64_t *__restrict__ query_rows, int64_t Q,
+                                int64_t *__restrict__ row_b, int64_t *__restrict__ row_start,
+                                int64_t *__restrict__ row_r) {
+    const int64_t i = int64_t(blockIdx.x) * ROW_NT + threadIdx.x;
+    if (i >= Q) return;
+    int64_t r = query_rows != nullptr ? query_rows[i] : i;
+    r = r < 0 ? 0 : (r >= S ? S - 1 : r);
     int64_t lo = 0, hi = n - 1; /* last branch i with offsets[i] <= r */
     while (lo < hi) {
         const int64_t mid = (lo + hi + 1) / 2;
@@ -129,8 +139,9 @@ __global__ void row_info_kernel(const int64_t *__restrict__ branch_points, const
     b = b < 0 ? 0 : (b > T ? T : b);
     int64_t start = offsets[lo];
     start = start < 0 ? 0 : (start > r ? r : start);
-    row_b[r] = b;
-    row_start[r] = start;
+    row_b[i] = b;
+    row_start[i] = start;
+    row_r[i] = r;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -139,7 +150,7 @@ __global__ void row_info_kernel(const int64_t *__restrict__ branch_points, const
 template <typename T>
 __global__ void __launch_bounds__(NT) shared_part_kernel(
     const T *__restrict__ q, const T *__restrict__ ks, const T *__restrict__ vs, int64_t Tlen,
-    const int64_t *__restrict__ row_b, int64_t S, int64_t H, int64_t Hkv, int d, float scale, int64_t split_len,
+    const int64_t *__restrict__ row_b, int64_t Q, int64_t H, int64_t Hkv, int d, float scale, int64_t split_len,
     int64_t qtiles, float *__restrict__ m_ws, float *__restrict__ l_ws, float *__restrict__ acc_ws) {
     extern __shared__ float smem[];
     const int dq = d + 1;                      /* padded row stride of Qs and Ks (bank conflicts) */
@@ -156,8 +167,8 @@ __global__ void __launch_bounds__(NT) shared_part_kernel(
     const int64_t t_lo = split * split_len;
     const int64_t t_hi = t_lo + split_len < Tlen ? t_lo + split_len : Tlen;
     const int64_t kv_stride = Hkv * d;
-    const int64_t n_pairs = S * group;
-    const int64_t SH = S * H;
+    const int64_t n_pairs = Q * group;
+    const int64_t SH = Q * H;
     const int tid = threadIdx.x, pi = tid / TPP, sub = tid % TPP;
 
     for (int64_t qt = blockIdx.z; qt < qtiles; qt += gridDim.z) {
@@ -276,21 +287,23 @@ __global__ void __launch_bounds__(NT) shared_part_kernel(
 template <typename T>
 __global__ void __launch_bounds__(SUF_WARPS * 32) suffix_merge_kernel(
     const T *__restrict__ q, const T *__restrict__ kx, const T *__restrict__ vx, const int64_t *__restrict__ row_b,
-    const int64_t *__restrict__ row_start, int64_t S, int64_t H, int64_t Hkv, int d, float scale, int64_t splits,
+    const int64_t *__restrict__ row_start, const int64_t *__restrict__ row_r, int64_t Q, int64_t H, int64_t Hkv, int d,
+    float scale, int64_t splits,
     int64_t split_len, const float *__restrict__ m_ws, const float *__restrict__ l_ws,
     const float *__restrict__ acc_ws, float *__restrict__ out) {
     __shared__ float qs[SUF_WARPS][MAX_D];
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int64_t pair = int64_t(blockIdx.x) * SUF_WARPS + warp;
-    if (pair >= S * H) return; /* whole warps exit; no block barrier below */
-    const int64_t r = pair / H, h = pair % H, g = h / (H / Hkv);
+    if (pair >= Q * H) return; /* whole warps exit; no block barrier below */
+    const int64_t i = pair / H, h = pair % H, g = h / (H / Hkv);
+    const int64_t r = row_r[i]; /* the suffix row query row i stands for */
     const int64_t kv_stride = Hkv * d;
     float *qv = qs[warp];
-    for (int c = lane; c < d; c += 32) qv[c] = load_float(q + (r * H + h) * d + c);
+    for (int c = lane; c < d; c += 32) qv[c] = load_float(q + (i * H + h) * d + c);
     __syncwarp();
 
     /* suffix rows start .. r (causal within the branch) */
-    const int64_t start = row_start[r];
+    const int64_t start = row_start[i];
     float m = -INFINITY, l = 0.f;
     float acc[SUF_DJ];
 #pragma unroll
@@ -330,13 +343,13 @@ __global__ void __launch_bounds__(SUF_WARPS * 32) suffix_merge_kernel(
     }
 
     /* shared partials of the splits below the branch point, folded into one prefix state */
-    const int64_t b = row_b[r];
+    const int64_t b = row_b[i];
     float pm = -INFINITY, pl = 0.f;
     float pacc[SUF_DJ];
 #pragma unroll
     for (int j = 0; j < SUF_DJ; ++j) pacc[j] = 0.f;
     for (int64_t sp = 0; sp < splits && sp * split_len < b; ++sp) {
-        const int64_t w = sp * S * H + r * H + h;
+        const int64_t w = sp * Q * H + i * H + h;
         const float ms = m_ws[w], ls = l_ws[w];
         const float m_new = fmaxf(pm, ms);
         const float fa = pm == -INFINITY ? 0.f : expf(pm - m_new);
@@ -356,7 +369,7 @@ __global__ void __launch_bounds__(SUF_WARPS * 32) suffix_merge_kernel(
 #pragma unroll
     for (int j = 0; j < SUF_DJ; ++j) {
         const int c = lane + 32 * j;
-        if (c < d) out[(r * H + h) * d + c] = denom > 0.f ? (pacc[j] * wa + acc[j] * wb) / denom : 0.f;
+        if (c < d) out[(i * H + h) * d + c] = denom > 0.f ? (pacc[j] * wa + acc[j] * wb) / denom : 0.f;
     }
 }
 
@@ -381,16 +394,17 @@ inline int check_sizes(const char *who, int64_t T, int64_t S, int64_t H, int64_t
 
 template <typename T>
 int run(const T *q, const T *ks, const T *vs, int64_t Tlen, const T *kx, const T *vx, const int64_t *bp,
-        const int64_t *off, int64_t n, int64_t S, int64_t H, int64_t Hkv, int64_t d, float scale, float *out,
-        const Plan &p, unsigned char *ws, cudaStream_t st) {
+        const int64_t *off, int64_t n, int64_t S, const int64_t *query_rows, int64_t Q, int64_t H, int64_t Hkv,
+        int64_t d, float scale, float *out, const Plan &p, unsigned char *ws, cudaStream_t st) {
     int64_t *row_b = reinterpret_cast<int64_t *>(ws + p.off_row_b);
     int64_t *row_start = reinterpret_cast<int64_t *>(ws + p.off_row_start);
+    int64_t *row_r = reinterpret_cast<int64_t *>(ws + p.off_row_r);
     float *m_ws = reinterpret_cast<float *>(ws + p.off_m);
     float *l_ws = reinterpret_cast<float *>(ws + p.off_l);
     float *acc_ws = reinterpret_cast<float *>(ws + p.off_acc);
 
-    row_info_kernel<<<static_cast<unsigned>((S + ROW_NT - 1) / ROW_NT), ROW_NT, 0, st>>>(bp, off, n, S, Tlen, row_b,
-                                                                                        row_start);
+    row_info_kernel<<<static_cast<unsigned>((Q + ROW_NT - 1) / ROW_NT), ROW_NT, 0, st>>>(bp, off, n, S, Tlen, query_rows,
+                                                                                        Q, row_b, row_start, row_r);
     LPCUDA_CHECK_LAUNCH("row_info_kernel");
     if (p.splits > 0 && p.qtiles > 0) {
         const size_t smem = shared_smem_bytes(d);
@@ -398,13 +412,13 @@ int run(const T *q, const T *ks, const T *vs, int64_t Tlen, const T *kx, const T
         LPCUDA_CHECK(cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)),
                      "cudaFuncSetAttribute(shared_part_kernel)");
         const dim3 grid(static_cast<unsigned>(p.splits), static_cast<unsigned>(Hkv), static_cast<unsigned>(p.qgroups));
-        kern<<<grid, NT, smem, st>>>(q, ks, vs, Tlen, row_b, S, H, Hkv, int(d), scale, p.split_len, p.qtiles, m_ws,
+        kern<<<grid, NT, smem, st>>>(q, ks, vs, Tlen, row_b, Q, H, Hkv, int(d), scale, p.split_len, p.qtiles, m_ws,
                                      l_ws, acc_ws);
         LPCUDA_CHECK_LAUNCH("shared_part_kernel");
     }
-    const int64_t pairs = S * H;
+    const int64_t pairs = Q * H;
     suffix_merge_kernel<T><<<static_cast<unsigned>((pairs + SUF_WARPS - 1) / SUF_WARPS), SUF_WARPS * 32, 0, st>>>(
-        q, kx, vx, row_b, row_start, S, H, Hkv, int(d), scale, p.splits, p.split_len, m_ws, l_ws, acc_ws, out);
+        q, kx, vx, row_b, row_start, row_r, Q, H, Hkv, int(d), scale, p.splits, p.split_len, m_ws, l_ws, acc_ws, out);
     LPCUDA_CHECK_LAUNCH("suffix_merge_kernel");
     return LP_OK;
 }
@@ -414,20 +428,21 @@ int run(const T *q, const T *ks, const T *vs, int64_t Tlen, const T *kx, const T
 
 extern "C" {
 
-LPCUDA_EXPORT int64_t lpcuda_staircase_attention_workspace_size(int64_t T, int64_t S, int64_t H, int64_t Hkv,
+LPCUDA_EXPORT int64_t lpcuda_staircase_attention_workspace_size(int64_t T, int64_t n_queries, int64_t H, int64_t Hkv,
                                                                 int64_t d, int dtype) {
     using namespace lpcuda::stair;
     lpcuda::clear_error();
-    if (check_sizes("lpcuda_staircase_attention_workspace_size", T, S, H, Hkv, d, dtype) != LP_OK) return -1;
-    return make_plan(T, S, H, Hkv, d).total;
+    if (check_sizes("lpcuda_staircase_attention_workspace_size", T, n_queries, H, Hkv, d, dtype) != LP_OK) return -1;
+    return make_plan(T, n_queries, H, Hkv, d).total;
 }
 
 LPCUDA_EXPORT int lpcuda_staircase_attention(const void *q, const void *k_shared, const void *v_shared, int64_t T,
                                              const void *k_suffix, const void *v_suffix,
                                              const int64_t *branch_points, const int64_t *suffix_offsets,
-                                             int64_t n_branches, int64_t S, int64_t H, int64_t Hkv, int64_t d,
-                                             float scale, int dtype, float *out, void *workspace,
-                                             int64_t workspace_bytes, void *stream) {
+                                             int64_t n_branches, int64_t S, const int64_t *query_rows,
+                                             int64_t n_queries, int64_t H, int64_t Hkv, int64_t d, float scale,
+                                             int dtype, float *out, void *workspace, int64_t workspace_bytes,
+                                             void *stream) {
     using namespace lpcuda;
     using namespace lpcuda::stair;
     clear_error();
@@ -437,12 +452,15 @@ LPCUDA_EXPORT int lpcuda_staircase_attention(const void *q, const void *k_shared
     if (n_branches < 0 || S < n_branches)
         return fail(LP_ERR_INVALID_ARGUMENT, "%s: need 0 <= n_branches <= S (n=%lld S=%lld)", who,
                     (long long)n_branches, (long long)S);
+    if (n_queries < 0 || n_queries >= kMaxDim || n_queries * H >= kMaxDim || (query_rows == nullptr && n_queries != S))
+        return fail(LP_ERR_INVALID_ARGUMENT, "%s: n_queries=%lld (need 0 <= n_queries, n_queries * H < 2^31, and == S=%lld "
+                    "without query_rows)", who, (long long)n_queries, (long long)S);
     if (!std::isfinite(scale)) return fail(LP_ERR_INVALID_ARGUMENT, "%s: scale is not finite", who);
-    if (n_branches == 0) return LP_OK;
+    if (n_branches == 0 || n_queries == 0) return LP_OK;
     if (!q || !k_suffix || !v_suffix || !branch_points || !suffix_offsets || !out ||
         (T > 0 && (!k_shared || !v_shared)))
         return fail(LP_ERR_INVALID_ARGUMENT, "%s: null pointer among the arguments", who);
-    const Plan p = make_plan(T, S, H, Hkv, d);
+    const Plan p = make_plan(T, n_queries, H, Hkv, d);
     if (!workspace || workspace_bytes < p.total)
         return fail(LP_ERR_INVALID_ARGUMENT, "%s: workspace too small (%lld bytes given, %lld needed)", who,
                     static_cast<long long>(workspace ? workspace_bytes : 0), static_cast<long long>(p.total));
@@ -454,18 +472,18 @@ LPCUDA_EXPORT int lpcuda_staircase_attention(const void *q, const void *k_shared
         case LP_F32:
             return run(static_cast<const float *>(q), static_cast<const float *>(k_shared),
                        static_cast<const float *>(v_shared), T, static_cast<const float *>(k_suffix),
-                       static_cast<const float *>(v_suffix), branch_points, suffix_offsets, n_branches, S, H, Hkv, d,
-                       scale, out, p, ws, stm);
+                       static_cast<const float *>(v_suffix), branch_points, suffix_offsets, n_branches, S,
+                       query_rows, n_queries, H, Hkv, d, scale, out, p, ws, stm);
         case LP_BF16:
             return run(static_cast<const __nv_bfloat16 *>(q), static_cast<const __nv_bfloat16 *>(k_shared),
                        static_cast<const __nv_bfloat16 *>(v_shared), T, static_cast<const __nv_bfloat16 *>(k_suffix),
-                       static_cast<const __nv_bfloat16 *>(v_suffix), branch_points, suffix_offsets, n_branches, S, H,
-                       Hkv, d, scale, out, p, ws, stm);
+                       static_cast<const __nv_bfloat16 *>(v_suffix), branch_points, suffix_offsets, n_branches, S,
+                       query_rows, n_queries, H, Hkv, d, scale, out, p, ws, stm);
         case LP_F16:
             return run(static_cast<const __half *>(q), static_cast<const __half *>(k_shared),
                        static_cast<const __half *>(v_shared), T, static_cast<const __half *>(k_suffix),
-                       static_cast<const __half *>(v_suffix), branch_points, suffix_offsets, n_branches, S, H, Hkv,
-                       d, scale, out, p, ws, stm);
+                       static_cast<const __half *>(v_suffix), branch_points, suffix_offsets, n_branches, S,
+                       query_rows, n_queries, H, Hkv, d, scale, out, p, ws, stm);
         default:
             return fail(LP_ERR_INVALID_ARGUMENT, "%s: unknown dtype %d", who, dtype);
     }

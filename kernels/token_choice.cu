@@ -379,7 +379,7 @@ __global__ void __launch_bounds__(NT) sample_kernel(const float *__restrict__ lo
     for (int64_t v = tid; v < V; v += NT) {
         const double e = exp(double(z[v]) - double(m));
         sum += e;
-        sum_z += e * double(z[v]);
+        if (e > 0) sum_z += e * double(z[v]); /* a -inf logit adds nothing (0 * -inf would be NaN) */
     }
     sum = block_sum(sum, s);
     sum_z = block_sum(sum_z, s);

@@ -1,39 +1,49 @@
 #!/usr/bin/env bash
 # GPU verification, run on the GPU host from the bundle that bench/gpu/pack.sh built:
 #
-#   bash bundle/run.sh [--stages env,build,ctest,memcheck,java,bench,peers] [--budget SECONDS] [--quick]
+#   bash bundle/run.sh [--stages env,build,ctest,java,mine,bench,peers,engine-peer,memcheck]
+#                      [--budget SECONDS] [--quick]
 #
-# Stages (each one's failure is recorded and the next one still runs, so every GPU hour leaves evidence):
-#   env       nvidia-smi, nvcc, compute-sanitizer, python3/torch versions
-#   build     CMake + nvcc for this GPU's compute capability (nvidia-smi), into $LP_WORK/build, with the
-#             native benchmarks on; OpenBLAS is unpacked from the bundle's jar with the carried Java
-#   ctest     every native test (tests/native): CUDA kernels vs CPU twins; exit 77 = skipped
-#   memcheck  compute-sanitizer memcheck on every native CUDA test executable (name contains "cuda")
-#   java      every bundled JUnit test (libtorch-free; the "gpu"-tagged ones drive CUDA through JNI)
-#             on the carried runtime, with the freshly built liblinchpin_cuda.so
-#   bench     every $LP_WORK/build/bench/bench_* executable; each prints JSON lines
-#   peers     every src/bench/gpu/peers/*.py, if `python3 -c 'import torch'` works and sees a GPU
-# Then src/bench/gpu/summarize.py writes results.md / results.json (python3; a plain fallback without it)
-# into $OUT if set, else ./gpu-results, with all logs in logs.tar.gz, and prints a short table last.
-#
-# --budget: wall-clock seconds for the whole run (default 540: a device-tool command may run 600). A
-# stage that cannot start with 20 s left is recorded as "no-time"; running stages get the time left.
-# --quick: fewer benchmark iterations and peer configurations.
-# Exit status: 0 if build, ctest, memcheck and java all passed (or were skipped for a stated reason),
-# 1 otherwise. Benchmark and peer failures are recorded but do not change it.
+# One shot: the whole run fits in --budget (default 480 s = 8 minutes, build included), every stage
+# has its own time box (BOX_* below, cut to what is left), a stage that fails or times out is
+# recorded and the next one still runs, and the results table is printed at the end even when stages
+# fail or the run is interrupted (SIGINT/SIGTERM). Stages, in the order they run (most important first):
+#   env          nvidia-smi, nvcc, compute-sanitizer, python3/torch/transformers versions
+#   build        CMake + nvcc for this GPU's compute capability (nvidia-smi; LP_CUDA_ARCH=90 forces
+#                one), tests and native benchmarks on. The build folder ($LP_BUILD, default
+#                <bundle>/../.linchpin-gpu-build, outside the bundle so a fresh copy of the bundle does
+#                not replace it) is reused by a second call on the same machine: sources are synced
+#                into it by content, so only what changed recompiles
+#   ctest        every native test (tests/native): CUDA kernels and the CUDA engine vs their CPU twins
+#   java         every bundled JUnit test (libtorch-free; the "gpu"-tagged ones drive CUDA via JNI)
+#   mine         THE MINING RUN: `linchpin mine --device cuda|cuda-bf16` from the bundle without
+#                libtorch, masks compared with the CPU run's. Owned by the mining work: mine_stage,
+#                between the "mining stage" markers below; until it lands the stage records "pending"
+#   bench        every native bench_* executable (masked CE, staircase, top-k, engine branches): JSON lines
+#   peers        every src/bench/gpu/peers/*.py but engine_generate_peer.py: PyTorch peers of the kernels
+#   engine-peer  peers/engine_generate_peer.py: transformers' generate on the GPU, the engine's peer
+#                for the branch workload bench_engine_branches ran (same checkpoints, same prompts)
+#   memcheck     compute-sanitizer memcheck on every native CUDA test (last: the slowest per second)
+# On a GPU host (nvidia-smi lists a GPU) CUDA must work: LINCHPIN_REQUIRE_CUDA=1 is exported, so a
+# CUDA test that would skip fails instead, and a stage whose CUDA tests skipped anyway fails. Where
+# nvidia-smi sees no GPU (a dry run on a dev machine) the build and CPU tests run and the GPU stages
+# are recorded as "no-gpu".
+# Results: results.md, results.json, bench.jsonl, logs.tar.gz in $OUT (else ./gpu-results).
+# Exit status: 0 if build, ctest, java, mine and memcheck passed or were skipped for a stated reason;
+# 1 otherwise (benchmark and peer failures are recorded but do not change it).
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 START=$(date +%s)
-STAGES="env,build,ctest,memcheck,java,bench,peers"
-BUDGET=540
+STAGES="env,build,ctest,java,mine,bench,peers,engine-peer,memcheck"
+BUDGET=480
 QUICK=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --stages) STAGES="${2:?}"; shift 2 ;;
     --budget) BUDGET="${2:?}"; shift 2 ;;
     --quick) QUICK=1; shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -41,42 +51,64 @@ done
 [[ -d "$HERE/src" && -x "$HERE/jre/bin/java" ]] || {
   echo "run.sh: $HERE is not a bundle (no src/ or jre/); build one with bench/gpu/pack.sh" >&2; exit 2; }
 
+# Time boxes (seconds) per stage; a stage gets min(its box, time left - RESERVE). LP_BOX_<stage>
+# overrides one (a dry run on a slow dev machine: LP_BOX_build=1800).
+BOX_env=${LP_BOX_env:-20} BOX_build=${LP_BOX_build:-200} BOX_ctest=${LP_BOX_ctest:-60} BOX_java=${LP_BOX_java:-75}
+BOX_mine=${LP_BOX_mine:-75} BOX_bench=${LP_BOX_bench:-75} BOX_peers=${LP_BOX_peers:-60}
+BOX_engine_peer=${LP_BOX_engine_peer:-60} BOX_memcheck=${LP_BOX_memcheck:-60}
+RESERVE=12   # kept for the summary
+CURRENT=""   # the stage running now (reported as interrupted if the run is stopped)
+INTERRUPTED=0
+
 RESULTS="${OUT:-$PWD/gpu-results}"
-WORK="${LP_WORK:-${TMPDIR:-/tmp}/linchpin-gpu}"
+BUILD_ROOT="${LP_BUILD:-$(cd "$HERE/.." && pwd)/.linchpin-gpu-build}"
+WORK="${LP_WORK:-$BUILD_ROOT/run}"
 LOGS="$WORK/logs"
-mkdir -p "$RESULTS" "$LOGS"
-rm -f "$WORK"/stages.tsv "$WORK"/tests.tsv "$WORK"/bench.jsonl "$LOGS"/*
+mkdir -p "$RESULTS" "$LOGS" "$BUILD_ROOT"
+rm -rf "$WORK"/stages.tsv "$WORK"/tests.tsv "$WORK"/bench.jsonl "$WORK"/java-reports "$LOGS"/* "$WORK"/bench-out
 JAVA="$HERE/jre/bin/java"
-BUILD="$WORK/build"
-OPENBLAS="$WORK/openblas"
+SRC="$BUILD_ROOT/src"           # the bundle's sources, synced by content (unchanged files keep their mtime)
+BUILD="$BUILD_ROOT/build"
+OPENBLAS="$BUILD_ROOT/openblas"
 export OPENBLAS_NUM_THREADS=1
 
 has_stage() { [[ ",$STAGES," == *",$1,"* ]]; }
 left() { echo $((BUDGET - ($(date +%s) - START))); }
 
-# stage NAME KIND FUNCTION: runs FUNCTION with the time left, output in logs/NAME.log; records
-# NAME KIND STATUS SECONDS NOTE in stages.tsv. KIND "test" or "build" failures make the exit status 1.
-# FUNCTION's exit 77 means skipped (its last output line says why).
+CC_RAW="$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d ' .')"
+GPU_HOST=0
+[[ -n "$CC_RAW" ]] && GPU_HOST=1
+# A GPU is here: CUDA must work. Every CUDA skip in the native and Java tests becomes a failure.
+[[ "$GPU_HOST" == 1 ]] && export LINCHPIN_REQUIRE_CUDA=1
+
+# stage NAME KIND FUNCTION: runs FUNCTION in a child bash under `timeout`, output in logs/NAME.log;
+# records NAME KIND STATUS SECONDS NOTE in stages.tsv. KIND "test" or "build" failures make the exit
+# status 1. FUNCTION's exit 77 means skipped and 78 "no GPU here" (its last output line says why).
 stage() {
   local name="$1" kind="$2"; shift 2
-  local log="$LOGS/$name.log" t0 rc status note="" remaining
+  local log="$LOGS/$name.log" t0 rc status note="" remaining box var
   if ! has_stage "$name"; then return 0; fi
-  remaining=$(left)
-  if [[ "$remaining" -lt 20 ]]; then
+  var="BOX_${name//-/_}"
+  box="${!var:-60}"
+  remaining=$(( $(left) - RESERVE ))
+  if [[ "$remaining" -lt 15 ]]; then
     printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$kind" "no-time" 0 "budget spent before it started" >> "$WORK/stages.tsv"
     return 0
   fi
-  echo "=== $name ($(date -u +%H:%M:%S), ${remaining}s left)"
+  [[ "$remaining" -lt "$box" ]] && box="$remaining"
+  echo "=== $name ($(date -u +%H:%M:%S), box ${box}s, $(left)s left)"
   t0=$(date +%s)
-  # The stage functions are exported: timeout runs them in a child bash it can stop.
-  timeout --kill-after=10 "$remaining" bash -c "$1" > "$log" 2>&1
+  CURRENT="$name $kind $t0"
+  timeout --kill-after=5 "$box" bash -c "$1" > "$log" 2>&1
   rc=$?
   case "$rc" in
     0) status=pass ;;
     77) status=skip; note="$(grep -v '^\s*$' "$log" | tail -1 | cut -c1-200)" ;;
-    124|137) status=timeout; note="stopped at the budget" ;;
+    78) status=no-gpu; note="$(grep -v '^\s*$' "$log" | tail -1 | cut -c1-200)" ;;
+    124|137) status=timeout; note="stopped at its ${box}s box" ;;
     *) status=fail; note="exit $rc: $(grep -v '^\s*$' "$log" | tail -1 | cut -c1-200)" ;;
   esac
+  CURRENT=""
   printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$kind" "$status" $(( $(date +%s) - t0 )) "${note//$'\t'/ }" >> "$WORK/stages.tsv"
   echo "    $status $note"
   tail -5 "$log" | sed 's/^/    | /'
@@ -92,11 +124,23 @@ find_tool() {  # name: from PATH, next to nvcc, or under /usr/local/cuda*/bin
 }
 NVCC="$(find_tool nvcc || true)"
 SANITIZER="$(find_tool compute-sanitizer || true)"
-CC_RAW="$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d ' .')"
-ARCH="${LP_CUDA_ARCH:-${CC_RAW}}"
+# Without a GPU (a dry run) the build still compiles, for sm_90.
+ARCH="${LP_CUDA_ARCH:-${CC_RAW:-90}}"
 # A PyTorch with a GPU, for the peers (the image's python3 is the one that holds it).
 TORCH_OK=0
 python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1 && TORCH_OK=1
+# cuBLAS for the engine's GEMMs: the system's, else the one inside PyTorch's environment. When one is
+# found, test_engine_cuda must take the cuBLAS path (LINCHPIN_REQUIRE_CUBLAS=1).
+if [[ -z "${LINCHPIN_CUBLAS_LIB:-}" ]]; then
+  CUBLAS="$(python3 -c 'import glob, os, nvidia.cublas as c; d = os.path.join(list(c.__path__)[0], "lib"); print(sorted(glob.glob(d + "/libcublas.so.*"))[-1])' 2>/dev/null || true)"
+  if [[ -z "$CUBLAS" ]]; then
+    CUBLAS="$(ldconfig -p 2>/dev/null | sed -n 's/.*\(libcublas\.so\.1[23]\) .*=> \(.*\)/\2/p' | head -1)"
+  fi
+  [[ -n "$CUBLAS" ]] && export LINCHPIN_CUBLAS_LIB="$CUBLAS"
+fi
+[[ "$GPU_HOST" == 1 && -n "${LINCHPIN_CUBLAS_LIB:-}" && "${LINCHPIN_CUBLAS_LIB}" != off ]] && export LINCHPIN_REQUIRE_CUBLAS=1
+
+no_gpu() { echo "no GPU here (nvidia-smi lists none): $1"; exit 78; }
 
 # ---------------------------------------------------------------------------------------------------
 env_stage() {
@@ -109,19 +153,40 @@ env_stage() {
   echo "java: $("$JAVA" -version 2>&1 | head -1)"
   echo "python3: $(python3 --version 2>&1 || echo none)"
   echo "torch: $(python3 -c 'import torch; print(torch.__version__, torch.version.cuda, torch.cuda.is_available())' 2>&1 | tail -1)"
-  [[ -n "$CC_RAW" ]] || { echo "no GPU seen by nvidia-smi"; return 1; }
+  echo "transformers: $(python3 -c 'import transformers; print(transformers.__version__)' 2>&1 | tail -1)"
+  echo "cuBLAS for the engine: ${LINCHPIN_CUBLAS_LIB:-none found (the engine uses its own GEMM)}"
+  echo "build folder: $BUILD_ROOT ($([[ -f "$BUILD/CMakeCache.txt" ]] && echo reused || echo new))"
+  echo "LINCHPIN_REQUIRE_CUDA=${LINCHPIN_REQUIRE_CUDA:-0} LINCHPIN_REQUIRE_CUBLAS=${LINCHPIN_REQUIRE_CUBLAS:-0}"
+  [[ "$GPU_HOST" == 1 ]] || no_gpu "a dry run: the build and the CPU tests run, the GPU stages do not"
+}
+
+# Copies the bundle's sources into $SRC where their content differs (new mtime only for those), and
+# removes what the bundle no longer has, so the build folder's make/ninja recompiles only changes.
+sync_sources() {
+  mkdir -p "$SRC"
+  if command -v rsync >/dev/null 2>&1; then
+    rsync -rc --delete "$HERE/src/" "$SRC/"
+    return
+  fi
+  (cd "$HERE/src" && find . -type f) | while read -r f; do
+    if ! cmp -s "$HERE/src/$f" "$SRC/$f"; then mkdir -p "$SRC/$(dirname "$f")"; cp "$HERE/src/$f" "$SRC/$f"; fi
+  done
+  (cd "$SRC" && find . -type f) | while read -r f; do [[ -e "$HERE/src/$f" ]] || rm -f "$SRC/$f"; done
 }
 
 build_stage() {
   [[ -n "$NVCC" ]] || { echo "no nvcc on PATH or under /usr/local/cuda*/bin"; return 1; }
-  [[ -n "$ARCH" ]] || { echo "no GPU compute capability (nvidia-smi); set LP_CUDA_ARCH=90 to force one"; return 1; }
+  sync_sources || return 1
   local jar
   jar="$(ls "$HERE"/lib/openblas-*-linux-x86_64.jar | head -1)"
-  rm -rf "$OPENBLAS"
-  "$JAVA" -cp "$HERE/tools" ExtractJar "$jar" org/bytedeco/openblas/linux-x86_64/ "$OPENBLAS" || return 1
+  if [[ ! -f "$OPENBLAS/.from" || "$(cat "$OPENBLAS/.from")" != "$(basename "$jar")" ]]; then
+    rm -rf "$OPENBLAS"
+    "$JAVA" -cp "$HERE/tools" ExtractJar "$jar" org/bytedeco/openblas/linux-x86_64/ "$OPENBLAS" || return 1
+    basename "$jar" > "$OPENBLAS/.from"
+  fi
   local gen=()
-  command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
-  cmake -S "$HERE/src" -B "$BUILD" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DLP_CUDA=ON -DLP_BENCH=ON \
+  if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then command -v ninja >/dev/null 2>&1 && gen=(-G Ninja); fi
+  cmake -S "$SRC" -B "$BUILD" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DLP_CUDA=ON -DLP_BENCH=ON \
         -DCMAKE_CUDA_COMPILER="$NVCC" -DCMAKE_CUDA_ARCHITECTURES="${ARCH}-real" \
         -DLP_OPENBLAS_DIR="$OPENBLAS" -DLP_OUTPUT_DIR="$BUILD/lib" || return 1
   cmake --build "$BUILD" --parallel "$(nproc)" || return 1
@@ -130,24 +195,16 @@ build_stage() {
 
 ctest_stage() {
   [[ -d "$BUILD" ]] || { echo "no build"; return 1; }
-  ctest --test-dir "$BUILD" --output-on-failure --timeout 400
-}
-
-memcheck_stage() {
-  [[ -n "$SANITIZER" ]] || { echo "compute-sanitizer not found: memcheck skipped"; return 77; }
-  local exe rc=0 n=0
-  for exe in "$BUILD"/tests/native/*cuda*; do
-    [[ -x "$exe" && -f "$exe" ]] || continue
-    n=$((n + 1))
-    echo "--- memcheck $(basename "$exe")"
-    LD_LIBRARY_PATH="$OPENBLAS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-      "$SANITIZER" --tool memcheck --error-exitcode 101 "$exe"
-    local r=$?
-    echo "--- $(basename "$exe"): exit $r"
-    printf 'memcheck\t%s\t%s\n' "$(basename "$exe")" "$([[ $r == 0 ]] && echo pass || { [[ $r == 77 ]] && echo skip || echo fail; })" >> "$WORK/tests.tsv"
-    [[ $r == 0 || $r == 77 ]] || rc=1
-  done
-  [[ $n -gt 0 ]] || { echo "no CUDA test executable under $BUILD/tests/native"; return 1; }
+  ctest --test-dir "$BUILD" --output-on-failure --timeout 120
+  local rc=$?
+  # On a GPU host a skipped test (exit 77: "no CUDA") means CUDA did not run: that is a failure.
+  local skipped
+  skipped="$(grep -cE '\*\*\*Skipped|Not Run' "$LOGS/ctest.log" 2>/dev/null || true)"
+  if [[ "$GPU_HOST" == 1 && "${skipped:-0}" -gt 0 ]]; then
+    echo "FAIL: $skipped native test(s) skipped on a GPU host"
+    return 1
+  fi
+  [[ "$rc" == 0 && "$GPU_HOST" == 0 ]] && { echo "CPU tests passed; the CUDA tests skipped (no GPU here)"; return 78; }
   return $rc
 }
 
@@ -160,92 +217,167 @@ java_stage() {
   local select=() cls
   while read -r cls; do [[ -n "$cls" ]] && select+=(--select-class "$cls"); done < "$HERE/test-classes.txt"
   [[ ${#select[@]} -gt 0 ]] || { echo "no test class listed in $HERE/test-classes.txt"; return 1; }
-  LINCHPIN_CUDA_LIB="$BUILD/lib/liblinchpin_cuda.so" "$JAVA" -Xss4m \
-    -Dorg.bytedeco.javacpp.cachedir="$WORK/javacpp-cache" \
+  [[ -f "$BUILD/lib/liblinchpin_cuda.so" ]] && export LINCHPIN_CUDA_LIB="$BUILD/lib/liblinchpin_cuda.so"
+  "$JAVA" -Xss4m -Dorg.bytedeco.javacpp.cachedir="$WORK/javacpp-cache" \
     -jar "$HERE"/lib/junit-platform-console-standalone-*.jar execute \
     --class-path "$cp" "${select[@]}" --reports-dir "$WORK/java-reports" \
     --details=tree --disable-banner --disable-ansi-colors --fail-if-no-tests
+  local rc=$?
+  # Skips other than the refusal tests ("runs only where CUDA is unavailable") mean a GPU test did not
+  # run: on a GPU host that fails the stage.
+  local unexpected
+  unexpected="$(grep -ho '<skipped message="[^"]*"' "$WORK"/java-reports/*.xml 2>/dev/null \
+                | grep -v 'runs only where CUDA is unavailable' | grep -ciE 'cuda|gpu|device' || true)"
+  if [[ "$GPU_HOST" == 1 && "${unexpected:-0}" -gt 0 ]]; then
+    echo "FAIL: $unexpected GPU test(s) skipped on a GPU host"
+    return 1
+  fi
+  [[ "$rc" == 0 && "$GPU_HOST" == 0 ]] && { echo "Java tests passed; the GPU tests skipped (no GPU here)"; return 78; }
+  return $rc
 }
 
+# ---- mining stage: `linchpin mine` on cpu / cuda / cuda-bf16 (owner: mining; keep edits inside) ----
+# The slot for the mining run: mine_stage runs it with everything above available (HERE, WORK, BUILD,
+# JAVA, CC_RAW/GPU_HOST, QUICK, LINCHPIN_CUBLAS_LIB; records to $WORK/bench.jsonl as "bench":"mining").
+# Exit 0 pass, 1 fail (a failed run, or fp32 CUDA masks that differ from the CPU's), 77 skip and 78 no
+# GPU, the last output line saying why. Until the mining work fills it in, it records "pending".
+mine_stage() {
+  echo "pending: the mining run (linchpin mine --device cuda|cuda-bf16 from the bundle) is not in this bundle yet"
+  return 77
+}
+# ---- end of the mining stage ----
+
 bench_stage() {
+  [[ "$GPU_HOST" == 1 ]] || no_gpu "the native benchmarks need one"
   local exe n=0 rc=0 skipped=0
+  mkdir -p "$WORK/bench-out"
   for exe in "$BUILD"/bench/bench_*; do
     [[ -x "$exe" && -f "$exe" ]] || continue
     n=$((n + 1))
     echo "--- $(basename "$exe")"
-    LP_BENCH_QUICK=$QUICK LD_LIBRARY_PATH="$OPENBLAS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$exe" \
-      > "$WORK/bench-$(basename "$exe").jsonl"
+    LP_BENCH_QUICK=$QUICK LP_BENCH_WORK="$WORK/bench-out" LD_LIBRARY_PATH="$OPENBLAS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+      "$exe" > "$WORK/bench-$(basename "$exe").jsonl"
     local r=$?
     cat "$WORK/bench-$(basename "$exe").jsonl" >> "$WORK/bench.jsonl"
     echo "--- $(basename "$exe"): exit $r, $(wc -l < "$WORK/bench-$(basename "$exe").jsonl") results"
     if [[ $r == 77 ]]; then skipped=$((skipped + 1)); elif [[ $r != 0 ]]; then rc=1; fi
   done
   [[ $n -gt 0 ]] || { echo "no bench_* executable under $BUILD/bench"; return 1; }
-  if [[ $rc == 0 && $skipped == "$n" ]]; then echo "every benchmark skipped itself (no usable CUDA device)"; return 77; fi
+  [[ $skipped -gt 0 ]] && { echo "FAIL: $skipped benchmark(s) skipped themselves on a GPU host (CUDA unusable)"; return 1; }
   return $rc
 }
 
 peers_stage() {
+  [[ "$GPU_HOST" == 1 ]] || no_gpu "the PyTorch peers need one"
   [[ "$TORCH_OK" == 1 ]] || { echo "python3 cannot import torch with a GPU here: peers skipped"; return 77; }
   local py rc=0
   for py in "$HERE"/src/bench/gpu/peers/*.py; do
     [[ -f "$py" ]] || continue
-    [[ "$(basename "$py")" == _* ]] && continue   # shared modules (peers/_peer.py), imported, not run
+    [[ "$(basename "$py")" == _* || "$(basename "$py")" == engine_generate_peer.py ]] && continue
     echo "--- $(basename "$py")"
-    PYTHONUNBUFFERED=1 python3 "$py" --jsonl "$WORK/bench.jsonl" --deadline-s $(( $(left) - 45 )) \
+    PYTHONUNBUFFERED=1 python3 "$py" --jsonl "$WORK/bench.jsonl" --deadline-s $(( BOX_peers / 3 )) \
       $([[ $QUICK == 1 ]] && echo --quick) || rc=1
   done
   return $rc
 }
 
-export HERE WORK LOGS BUILD OPENBLAS JAVA NVCC SANITIZER ARCH CC_RAW TORCH_OK QUICK START BUDGET
-export -f left env_stage build_stage ctest_stage memcheck_stage java_stage bench_stage peers_stage
+engine_peer_stage() {
+  [[ "$GPU_HOST" == 1 ]] || no_gpu "transformers' generate on the GPU needs one"
+  [[ "$TORCH_OK" == 1 ]] || { echo "python3 cannot import torch with a GPU here: the engine's peer skipped"; return 77; }
+  LP_BENCH_WORK="$WORK/bench-out" PYTHONUNBUFFERED=1 python3 "$HERE/src/bench/gpu/peers/engine_generate_peer.py" \
+    --jsonl "$WORK/bench.jsonl" --deadline-s $(( BOX_engine_peer - 15 )) $([[ $QUICK == 1 ]] && echo --quick)
+}
 
-stage env build env_stage
+memcheck_stage() {
+  [[ "$GPU_HOST" == 1 ]] || no_gpu "compute-sanitizer needs one"
+  [[ -n "$SANITIZER" ]] || { echo "compute-sanitizer not found: memcheck skipped"; return 77; }
+  local exe rc=0 n=0 slow=0 exes=()
+  for exe in "$BUILD"/tests/native/*cuda*; do
+    [[ -x "$exe" && -f "$exe" && "$(basename "$exe")" != test_cuda_load_cpu ]] && exes+=("$exe")
+  done
+  [[ ${#exes[@]} -gt 0 ]] || { echo "no CUDA test executable under $BUILD/tests/native"; return 1; }
+  # The sanitizer slows kernels 10-100x: each test gets an equal share of the box; one that runs out
+  # is reported as not checked (a timeout), not as a memory error.
+  local per=$(( (BOX_memcheck - 5) / ${#exes[@]} ))
+  for exe in "${exes[@]}"; do
+    n=$((n + 1))
+    echo "--- memcheck $(basename "$exe") (${per}s)"
+    LD_LIBRARY_PATH="$OPENBLAS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+      timeout --kill-after=3 "$per" "$SANITIZER" --tool memcheck --error-exitcode 101 "$exe"
+    local r=$?
+    echo "--- $(basename "$exe"): exit $r"
+    local verdict=fail
+    [[ $r == 0 ]] && verdict=pass
+    [[ $r == 124 || $r == 137 ]] && { verdict=timeout; slow=$((slow + 1)); }
+    printf 'memcheck\t%s\t%s\n' "$(basename "$exe")" "$verdict" >> "$WORK/tests.tsv"
+    [[ $verdict == fail ]] && rc=1
+  done
+  [[ $rc == 0 && $slow -gt 0 ]] && echo "no memory errors found; $slow of $n test(s) did not finish under the sanitizer in ${per}s"
+  return $rc
+}
+
+# ---- results (also on SIGINT/SIGTERM: whatever ran is reported) ----
+summarize() {
+  trap - EXIT INT TERM
+  if [[ -n "$CURRENT" ]]; then   # stopped inside a stage: record it
+    read -r cname ckind ct0 <<< "$CURRENT"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$cname" "$ckind" "interrupted" $(( $(date +%s) - ct0 )) "the run was stopped during this stage" >> "$WORK/stages.tsv"
+  fi
+  # Per-test lines from the logs (ctest and the JUnit console), for the results table.
+  if [[ -f "$LOGS/ctest.log" ]]; then
+    sed -n 's/^ *[0-9]*\/[0-9]* Test *#[0-9]*: \([^ ]*\) \.*\** *\([A-Za-z]*\).*/ctest\t\1\t\2/p' "$LOGS/ctest.log" >> "$WORK/tests.tsv"
+  fi
+  if [[ -d "$WORK/java-reports" ]]; then
+    cp "$WORK"/java-reports/*.xml "$LOGS/" 2>/dev/null
+  fi
+  touch "$WORK/stages.tsv" "$WORK/bench.jsonl"
+  if command -v python3 >/dev/null 2>&1 && python3 "$HERE/src/bench/gpu/summarize.py" --work "$WORK" --out "$RESULTS" \
+       --gpu-host "$GPU_HOST" > "$WORK/short.txt" 2> "$LOGS/summarize.log"; then
+    :
+  else
+    # No python3 (or the summary failed): stage table and raw JSON lines, still evidence.
+    {
+      echo "# Linchpin GPU run (plain summary: python3 or summarize.py failed, see logs)"
+      echo
+      echo "| stage | kind | status | seconds | note |"
+      echo "|---|---|---|---|---|"
+      sed 's/\t/ | /g; s/^/| /; s/$/ |/' "$WORK/stages.tsv"
+      echo
+      echo '```'
+      cat "$WORK/bench.jsonl" 2>/dev/null
+      echo '```'
+    } > "$RESULTS/results.md"
+    {
+      printf '{"stages":['
+      awk -F'\t' '{ gsub(/"/, "\x27", $5); printf "%s{\"stage\":\"%s\",\"kind\":\"%s\",\"status\":\"%s\",\"seconds\":%s,\"note\":\"%s\"}", (NR>1?",":""), $1, $2, $3, $4, $5 }' "$WORK/stages.tsv"
+      printf ']}\n'
+    } > "$RESULTS/results.json"
+    column -t -s $'\t' "$WORK/stages.tsv" > "$WORK/short.txt" 2>/dev/null || cp "$WORK/stages.tsv" "$WORK/short.txt"
+  fi
+  cp "$WORK/bench.jsonl" "$RESULTS/bench.jsonl" 2>/dev/null
+  tar -czf "$RESULTS/logs.tar.gz" -C "$WORK" logs 2>/dev/null
+  FAILED=$(awk -F'\t' '($2 == "test" || $2 == "build") && ($3 == "fail" || $3 == "timeout" || $3 == "interrupted") { n++ } END { print n + 0 }' "$WORK/stages.tsv")
+  [[ "$INTERRUPTED" == 1 ]] && FAILED=$((FAILED + 1))
+  echo
+  echo "results: $RESULTS (results.md, results.json, bench.jsonl, logs.tar.gz); total $(( $(date +%s) - START ))s"
+  cat "$WORK/short.txt"
+  [[ "$FAILED" == 0 ]]
+  exit $?
+}
+trap summarize EXIT
+trap 'INTERRUPTED=1; echo "run.sh: interrupted; reporting what ran"; exit 130' INT TERM
+
+export HERE WORK LOGS BUILD BUILD_ROOT SRC OPENBLAS JAVA NVCC SANITIZER ARCH CC_RAW GPU_HOST TORCH_OK QUICK START BUDGET
+export BOX_peers BOX_engine_peer BOX_memcheck
+export -f left no_gpu sync_sources env_stage build_stage ctest_stage java_stage mine_stage bench_stage peers_stage \
+  engine_peer_stage memcheck_stage
+
+stage env env env_stage
 stage build build build_stage
 stage ctest test ctest_stage
-stage memcheck test memcheck_stage
 stage java test java_stage
+stage mine test mine_stage
 stage bench bench bench_stage
 stage peers bench peers_stage
-
-# Per-test lines from the logs (ctest and the JUnit console), for the results table.
-if [[ -f "$LOGS/ctest.log" ]]; then
-  sed -n 's/^ *[0-9]*\/[0-9]* Test *#[0-9]*: \([^ ]*\) \.*\** *\([A-Za-z]*\).*/ctest\t\1\t\2/p' "$LOGS/ctest.log" >> "$WORK/tests.tsv"
-fi
-if [[ -d "$WORK/java-reports" ]]; then
-  cp "$WORK"/java-reports/*.xml "$LOGS/" 2>/dev/null
-fi
-
-# ---- results ----
-if command -v python3 >/dev/null 2>&1 && python3 "$HERE/src/bench/gpu/summarize.py" --work "$WORK" --out "$RESULTS" \
-     > "$WORK/short.txt" 2> "$LOGS/summarize.log"; then
-  :
-else
-  # No python3 (or the summary failed): stage table and raw JSON lines, still evidence.
-  {
-    echo "# Linchpin GPU run (plain summary: python3 or summarize.py failed, see logs)"
-    echo
-    echo "| stage | kind | status | seconds | note |"
-    echo "|---|---|---|---|---|"
-    sed 's/\t/ | /g; s/^/| /; s/$/ |/' "$WORK/stages.tsv"
-    echo
-    echo '```'
-    cat "$WORK/bench.jsonl" 2>/dev/null
-    echo '```'
-  } > "$RESULTS/results.md"
-  {
-    printf '{"stages":['
-    awk -F'\t' '{ gsub(/"/, "\x27", $5); printf "%s{\"stage\":\"%s\",\"kind\":\"%s\",\"status\":\"%s\",\"seconds\":%s,\"note\":\"%s\"}", (NR>1?",":""), $1, $2, $3, $4, $5 }' "$WORK/stages.tsv"
-    printf ']}\n'
-  } > "$RESULTS/results.json"
-  column -t -s $'\t' "$WORK/stages.tsv" > "$WORK/short.txt" 2>/dev/null || cp "$WORK/stages.tsv" "$WORK/short.txt"
-fi
-cp "$WORK/bench.jsonl" "$RESULTS/bench.jsonl" 2>/dev/null
-tar -czf "$RESULTS/logs.tar.gz" -C "$WORK" logs 2>/dev/null
-
-FAILED=$(awk -F'\t' '($2 == "test" || $2 == "build") && ($3 == "fail" || $3 == "timeout") { n++ } END { print n + 0 }' "$WORK/stages.tsv")
-echo
-echo "results: $RESULTS (results.md, results.json, bench.jsonl, logs.tar.gz)"
-cat "$WORK/short.txt"
-[[ "$FAILED" == 0 ]]
+stage engine-peer bench engine_peer_stage
+stage memcheck test memcheck_stage

@@ -20,6 +20,8 @@ EXPECTED = {
     "masked_linear_ce": "fused masked linear-CE fwd+bwd",
     "staircase_attention": "staircase attention vs per-branch SDPA (rollout-engine issue)",
     "topk_sampling": "top-k / sampling, V=152064 (rollout-engine issue)",
+    "engine_branches": "rollout engine on the GPU vs transformers generate, branch workload",
+    "mining": "the mining run: linchpin mine --device cuda|cuda-bf16 from the bundle (run.sh mine_stage)",
 }
 GOALS_DENSITY = 0.12
 
@@ -130,10 +132,37 @@ def masked_ce_rows(recs):
     return rows
 
 
+def engine_rows(recs):
+    """Per shape: the engine's tok/s (CUDA fp32, bf16, CPU) and transformers' generate (fp32, bf16)."""
+    by_shape = {}
+    for r in recs:
+        if r.get("bench") == "engine_branches":
+            by_shape.setdefault(r.get("shape"), {})[r.get("impl")] = r
+    rows = []
+    for shape, impls in sorted(by_shape.items()):
+        def tok_s(impl):
+            r = impls.get(impl)
+            return r.get("tok_s") if r and r.get("status") in ("ok", "partial") else None
+        row = {"shape": shape, "branches": next((r.get("branches") for r in impls.values() if r.get("branches")), None)}
+        for impl in ("linchpin_cuda_fp32", "linchpin_cuda_bf16", "linchpin_cpu", "hf_generate_fp32", "hf_generate_bf16"):
+            row[impl] = tok_s(impl)
+            row[impl + "_status"] = (impls.get(impl) or {}).get("status", "not run")
+            if "identical_to_engine" in (impls.get(impl) or {}):
+                row[impl + "_identical"] = impls[impl]["identical_to_engine"]
+        for dt in ("fp32", "bf16"):
+            e, h = row["linchpin_cuda_" + dt], row["hf_generate_" + dt]
+            row["x_vs_hf_" + dt] = e / h if e and h else None
+        cpu = impls.get("linchpin_cpu") or {}
+        row["cuda_fp32_equals_cpu"] = cpu.get("identical_to_cuda_fp32")
+        rows.append(row)
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--gpu-host", default="1", help="0: a dry run where nvidia-smi saw no GPU")
     args = ap.parse_args()
     problems = []
     stages = read_tsv(os.path.join(args.work, "stages.tsv"), ["stage", "kind", "status", "seconds", "note"])
@@ -145,12 +174,18 @@ def main():
     env_lines = open(env_log, encoding="utf-8", errors="replace").read().splitlines() if os.path.exists(env_log) else []
     ceiling = next((r for r in recs if r.get("bench") == "gemm_ceiling" and r.get("status") == "ok"), None)
     ce_rows = masked_ce_rows(recs)
+    eng_rows = engine_rows(recs)
+    mining = [r for r in recs if str(r.get("bench", "")).startswith("mining")]
     present = {r.get("bench") for r in recs}
     pending = [f"{name}: {desc}" for name, desc in EXPECTED.items() if name not in present]
-    other = [r for r in recs if r.get("bench") not in EXPECTED and r.get("bench") != "gemm_ceiling"]
+    other = [r for r in recs if r.get("bench") not in EXPECTED and r.get("bench") != "gemm_ceiling"
+             and not str(r.get("bench", "")).startswith("mining")]
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
     md = [f"# Linchpin GPU run — {date}", "", f"Device: {', '.join(devices) or 'unknown (no benchmark ran)'}", ""]
+    if args.gpu_host == "0":
+        md += ["**Dry run: nvidia-smi saw no GPU here.** The build and the CPU tests ran; every GPU stage is "
+               "recorded as no-gpu and proves nothing about CUDA.", ""]
     md += ["```"] + env_lines + ["```", "", "## Stages", "", "| stage | status | s | note |", "|---|---|---|---|"]
     md += [f"| {s['stage']} | {s['status']} | {s['seconds']} | {s['note'].replace('|', '/')} |" for s in stages]
     md += ["", "## Tests", "", "| suite | test | status |", "|---|---|---|"]
@@ -180,6 +215,20 @@ def main():
     if errors:
         md += ["", "Not measured:", ""] + [f"- {r.get('bench')} {r.get('impl')} N={r.get('N')} V={r.get('V')} "
                                           f"density={r.get('density')}: {r.get('status')} {r.get('error', '')}" for r in errors]
+    md += ["", "## Rollout engine vs transformers generate (branch workload: T=256, k=2 at every position, "
+           "32 new tokens, greedy, no EOS)", "",
+           "tok/s of branch tokens, prefill included; identical = branches whose greedy tokens equal the engine's "
+           "of the same dtype (fp32 should all match; bf16 differs by rounding).", "",
+           "| shape | branches | engine fp32 | engine bf16 | engine CPU | HF fp32 | HF bf16 | x HF fp32 | x HF bf16 "
+           "| identical fp32 / bf16 | CUDA fp32 == CPU |", "|" + "---|" * 11]
+    for r in eng_rows:
+        md.append(f"| {r['shape']} | {fmt(r['branches'])} | {fmt(r['linchpin_cuda_fp32'], 0)} | "
+                  f"{fmt(r['linchpin_cuda_bf16'], 0)} | {fmt(r['linchpin_cpu'], 0)} | {fmt(r['hf_generate_fp32'], 0)} | "
+                  f"{fmt(r['hf_generate_bf16'], 0)} | {fmt(r['x_vs_hf_fp32'])} | {fmt(r['x_vs_hf_bf16'])} | "
+                  f"{fmt(r.get('hf_generate_fp32_identical'))} / {fmt(r.get('hf_generate_bf16_identical'))} | "
+                  f"{fmt(r['cuda_fp32_equals_cpu'])} |")
+    md += ["", "## The mining run", ""]
+    md += (["```"] + [json.dumps(r) for r in mining] + ["```"]) if mining else ["- no records (see the mining stage)"]
     md += ["", "## Pending", ""] + ([f"- {p} — no results in this run" for p in pending] or ["- none"])
     if other:
         md += ["", "## Other benchmark lines", "", "```"] + [json.dumps(r) for r in other] + ["```"]
@@ -190,8 +239,9 @@ def main():
     with open(os.path.join(args.out, "results.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(md) + "\n")
     with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as f:
-        json.dump({"date": date, "devices": devices, "environment": env_lines, "stages": stages, "tests": tests,
-                   "java": {**junit, "failed": junit_failed}, "masked_linear_ce": ce_rows,
+        json.dump({"date": date, "devices": devices, "gpu_host": args.gpu_host == "1", "environment": env_lines,
+                   "stages": stages, "tests": tests, "java": {**junit, "failed": junit_failed}, "masked_linear_ce": ce_rows,
+                   "engine_branches": eng_rows, "mining": mining,
                    "gemm_ceiling_tflops": ceiling["tflops"] if ceiling else None, "pending": pending,
                    "records": recs, "problems": problems}, f, indent=1)
 
@@ -205,6 +255,14 @@ def main():
         print(f"masked CE N={r['N']} D={r['D']} V={r['V']} dens={r['density']:g}: linchpin "
               f"{fmt(r['linchpin_ms']) if r['linchpin_ms'] else r['linchpin_status']} ms, x eager {fmt(r['x_vs_eager'])}, "
               f"x compile {fmt(r['x_vs_compile'])}, /floor {fmt(r['over_floor'])}")
+    for r in eng_rows:
+        print(f"engine {r['shape']}: CUDA fp32 {fmt(r['linchpin_cuda_fp32'], 0)} tok/s, bf16 {fmt(r['linchpin_cuda_bf16'], 0)}; "
+              f"HF fp32 {fmt(r['hf_generate_fp32'], 0)}, bf16 {fmt(r['hf_generate_bf16'], 0)}; x HF fp32 {fmt(r['x_vs_hf_fp32'])}, "
+              f"bf16 {fmt(r['x_vs_hf_bf16'])}")
+    for r in mining:
+        print("mining: " + json.dumps(r)[:150])
+    if args.gpu_host == "0":
+        print("DRY RUN: no GPU here; the GPU stages did not run")
     for p in pending:
         print(f"pending: {p}")
     for p in problems:

@@ -128,16 +128,16 @@ void run(const Config &c, int warmup, int iters, const std::string &device) {
     if (error.empty()) {
         stair = time_calls(
             [&]() {
-                return lp_cuda_staircase_attention(q, ks, vs, T, kx, vx, dbp, doff, n, S, H, Hkv, d, scale, LP_BF16,
-                                                   out, ws, wsb, st);
+                return lp_cuda_staircase_attention(q, ks, vs, T, kx, vx, dbp, doff, n, S, nullptr, S, H, Hkv, d, scale,
+                                                   LP_BF16, out, ws, wsb, st);
             },
             st, warmup, iters);
         per = time_calls(
             [&]() {
                 for (int64_t i = 0; i < n; ++i) { /* branch i alone: its row, its branch point, its suffix */
                     const int rc = lp_cuda_staircase_attention(q + i * H * d, ks, vs, T, kx + i * Hkv * d,
-                                                               vx + i * Hkv * d, dbp + i, dzero, 1, 1, H, Hkv, d,
-                                                               scale, LP_BF16, out + i * H * d, ws1, wsb1, st);
+                                                               vx + i * Hkv * d, dbp + i, dzero, 1, 1, nullptr, 1, H,
+                                                               Hkv, d, scale, LP_BF16, out + i * H * d, ws1, wsb1, st);
                     if (rc != LP_OK) return rc;
                 }
                 return int(LP_OK);

@@ -36,8 +36,10 @@ typedef enum lp_status {
     LP_ERR_INVALID_ARGUMENT = 1,
     LP_ERR_OUT_OF_MEMORY = 2,
     LP_ERR_CUDA = 3,
-    LP_ERR_UNAVAILABLE = 4,
-    LP_ERR_INTERNAL = 5
+    LP_ERR_UNAVAILABLE = 4,     /* no such backend here: not built, no driver, no (capable) device */
+    LP_ERR_INTERNAL = 5,
+    LP_ERR_BACKEND_BROKEN = 6   /* a GPU is here but the backend failed: a library that exists and does
+                                   not load, a missing symbol, an ABI mismatch, a CUDA error probing it */
 } lp_status;
 
 typedef enum lp_dtype {
@@ -121,8 +123,15 @@ LP_API int lp_blas_set_num_threads(int n);
  * --------------------------------------------------------------------------------------------- */
 
 /* dlopen the CUDA backend at `path` (NULL: look next to liblinchpin.so). Idempotent.
- * Returns LP_OK if the library loaded and a usable device exists; otherwise LP_ERR_UNAVAILABLE
- * and lp_last_error() says why (missing library, missing driver, no device, ABI mismatch). */
+ * Returns LP_OK if the library loaded and a usable device exists, and makes the most capable device
+ * the one every CUDA entry point below runs on (set as the calling thread's current device on each
+ * call). Otherwise lp_last_error() says why, with one of two statuses:
+ *   LP_ERR_UNAVAILABLE     no CUDA here: the library is not there (built without nvcc), no driver,
+ *                          no device, or none with compute capability >= 8.0;
+ *   LP_ERR_BACKEND_BROKEN  CUDA should work but the backend failed: the library exists and dlopen
+ *                          fails, a symbol is missing, the ABI differs (a stale build), or probing
+ *                          the devices fails with another CUDA error.
+ * Tests skip on the first and fail on the second. */
 LP_API int lp_cuda_load(const char *path);
 
 /* 1 if lp_cuda_load succeeded, else 0. */
@@ -139,7 +148,7 @@ LP_API int64_t lp_cuda_masked_linear_ce_workspace_size(int64_t N, int64_t D, int
                                                        int64_t chunk_bytes);
 
 /*
- * CUDA fused masked linear cross-entropy. All pointers are device pointers on the current device.
+ * CUDA fused masked linear cross-entropy. All pointers are device pointers on the selected device.
  *   h [N, D] and W [V, D] in `dtype` (LP_F32 / LP_BF16 / LP_F16), fp32 accumulation.
  *   y [N] int64, w [N] fp32.
  *   loss_out [1] fp32 (overwritten), dh [N, D] fp32 (overwritten, may be NULL),
@@ -162,7 +171,7 @@ LP_API int lp_cuda_masked_linear_ce(const void *h, const void *W, int dtype, con
 
 /* ---------------------------------------------------------------------------------------------
  * Device memory and device facts, so that Java (without libtorch) and the native harnesses can drive
- * the CUDA kernels. All act on the current device (device 0 unless the caller changed it). Each
+ * the CUDA kernels. All act on the device lp_cuda_load selected (the most capable one). Each
  * returns LP_ERR_UNAVAILABLE when the backend is not loaded, LP_ERR_INVALID_ARGUMENT for a null
  * pointer where one is needed, LP_ERR_OUT_OF_MEMORY when cudaMalloc runs out, else LP_ERR_CUDA with
  * the CUDA error's name in lp_last_error().
@@ -195,22 +204,28 @@ LP_API int lp_cuda_mem_get_info(size_t *free_bytes, size_t *total_bytes);
  * Staircase attention (CPU twin), the attention of branch rollouts (ARCHITECTURE.md decision 6).
  *
  * One trajectory's shared keys/values K_s, V_s [T, Hkv, d] and n branches. Branch i has a branch
- * point b_i in [0, T] and a suffix of s_i = off[i+1] - off[i] >= 1 query rows with their own keys and
- * values. Query row j of branch i (global row r = off[i] + j) attends to
+ * point b_i in [0, T] and a suffix of s_i = off[i+1] - off[i] >= 1 rows with their own keys and
+ * values. Suffix row j of branch i (global row r = off[i] + j) attends to
  *     shared positions [0, b_i)   plus   its branch's suffix rows off[i] .. off[i] + j (causal),
  * with softmax(scale · q·k) over exactly that set, grouped-query style (query head h reads KV head
  * h / (H / Hkv)). The shared part is computed in one pass over K_s/V_s for all branches (each KV tile
  * is read once and serves every branch whose b_i reaches it), the suffix part per branch, and the two
  * partial softmaxes are merged by log-sum-exp.
- *   q        [S, H, d]   S = off[n], rows grouped by branch
+ *
+ * Query rows: only the suffix rows listed in query_rows are computed (a decode step asks for the last
+ * suffix row of each branch, so its cost is one query row per branch, not s_i), each still attending
+ * to its whole key set. query_rows = NULL means every suffix row, in order (n_queries = S).
+ *   q        [n_queries, H, d]   the queries of the listed rows, in list order
  *   k_shared, v_shared [T, Hkv, d]  (may be NULL when T == 0)
- *   k_suffix, v_suffix [S, Hkv, d]
+ *   k_suffix, v_suffix [S, Hkv, d]  S = off[n], rows grouped by branch
  *   branch_points [n], suffix_offsets [n + 1] (off[0] = 0, strictly increasing)
- *   out      [S, H, d]   overwritten
+ *   query_rows [n_queries]: suffix rows in [0, S), any order, or NULL
+ *   out      [n_queries, H, d]   overwritten
  * --------------------------------------------------------------------------------------------- */
 LP_API int lp_cpu_staircase_attention(const float *q, const float *k_shared, const float *v_shared, int64_t T,
                                       const float *k_suffix, const float *v_suffix,
                                       const int64_t *branch_points, const int64_t *suffix_offsets, int64_t n_branches,
+                                      const int64_t *query_rows, int64_t n_queries,
                                       int64_t H, int64_t Hkv, int64_t d, float scale, float *out, int num_threads);
 
 /* ---------------------------------------------------------------------------------------------
@@ -244,21 +259,25 @@ LP_API int lp_cpu_sample(const float *logits, int64_t B, int64_t V, double tempe
  * branch points are clamped to [0, T] and never read out of bounds, but give unspecified results.
  * --------------------------------------------------------------------------------------------- */
 
-/* Bytes of device workspace lp_cuda_staircase_attention needs (a pure function of the sizes). */
-LP_API int64_t lp_cuda_staircase_attention_workspace_size(int64_t T, int64_t S, int64_t H, int64_t Hkv, int64_t d,
+/* Bytes of device workspace lp_cuda_staircase_attention needs for n_queries query rows (a pure
+ * function of the sizes). */
+LP_API int64_t lp_cuda_staircase_attention_workspace_size(int64_t T, int64_t n_queries, int64_t H, int64_t Hkv, int64_t d,
                                                           int dtype);
 
 /*
  * lp_cpu_staircase_attention on the device. Same layout and semantics, plus:
  *   q, k_shared, v_shared, k_suffix, v_suffix in `dtype` (LP_F32 / LP_BF16 / LP_F16), fp32 arithmetic;
- *   S = suffix_offsets[n_branches] (host value, >= n_branches); out [S, H, d] fp32, overwritten;
- *   1 <= d <= 256; workspace >= lp_cuda_staircase_attention_workspace_size() bytes, 16-byte aligned.
+ *   S = suffix_offsets[n_branches] (host value, >= n_branches); query_rows [n_queries] on the device
+ *   or NULL (then n_queries == S); out [n_queries, H, d] fp32, overwritten;
+ *   1 <= d <= 256; workspace >= lp_cuda_staircase_attention_workspace_size(T, n_queries, ...) bytes,
+ *   16-byte aligned. Query rows outside [0, S) are clamped (never read out of bounds; unspecified result).
  */
 LP_API int lp_cuda_staircase_attention(const void *q, const void *k_shared, const void *v_shared, int64_t T,
                                        const void *k_suffix, const void *v_suffix, const int64_t *branch_points,
-                                       const int64_t *suffix_offsets, int64_t n_branches, int64_t S, int64_t H,
-                                       int64_t Hkv, int64_t d, float scale, int dtype, float *out, void *workspace,
-                                       int64_t workspace_bytes, void *stream);
+                                       const int64_t *suffix_offsets, int64_t n_branches, int64_t S,
+                                       const int64_t *query_rows, int64_t n_queries, int64_t H, int64_t Hkv, int64_t d,
+                                       float scale, int dtype, float *out, void *workspace, int64_t workspace_bytes,
+                                       void *stream);
 
 /* lp_cpu_topk on the device (logits fp32 [B, V]; ids int64 and probs fp32 [B, n]); 1 <= n <= 1024. */
 LP_API int lp_cuda_topk(const float *logits, int64_t B, int64_t V, int64_t n, int64_t *ids, float *probs,

@@ -19,13 +19,19 @@ extern "C" {
  * 3: staircase attention, top-k and sampling (lpcuda_staircase_attention*, lpcuda_topk, lpcuda_sample). */
 /* 4: the rollout engine's CUDA backend (lpcuda_engine_*). */
 /* 5: the masked linear-CE takes a chunk budget (cuBLAS GEMMs on bounded chunks). */
-#define LPCUDA_ABI_VERSION 5
+/* 6: lpcuda_init selects the device, lpcuda_use_device; staircase attention takes query rows. */
+#define LPCUDA_ABI_VERSION 6
 
 int lpcuda_abi_version(void);
 const char *lpcuda_last_error(void);
 
-/* Probe the driver and devices. LP_OK if at least one device is usable. */
+/* Probe the driver and devices and select the most capable device. LP_OK if it is usable;
+ * LP_ERR_UNAVAILABLE when there is no CUDA here (no driver, no device, none with compute capability
+ * >= 8.0); LP_ERR_BACKEND_BROKEN when the driver or the device fails. */
 int lpcuda_init(void);
+/* Makes the selected device the calling thread's current device (the runtime's current device is per
+ * thread): the dispatcher calls it before every other lpcuda_* call it makes. */
+int lpcuda_use_device(void);
 int lpcuda_device_count(void);
 
 int64_t lpcuda_masked_linear_ce_workspace_size(int64_t N, int64_t D, int64_t V, int dtype, int64_t chunk_bytes);
@@ -47,12 +53,14 @@ int lpcuda_device_name(char *buf, size_t len);
 int lpcuda_mem_get_info(size_t *free_bytes, size_t *total_bytes);
 
 /* Engine kernels (issue 6); semantics of the lp_cuda_* functions of the same names. */
-int64_t lpcuda_staircase_attention_workspace_size(int64_t T, int64_t S, int64_t H, int64_t Hkv, int64_t d, int dtype);
+int64_t lpcuda_staircase_attention_workspace_size(int64_t T, int64_t n_queries, int64_t H, int64_t Hkv, int64_t d,
+                                                  int dtype);
 int lpcuda_staircase_attention(const void *q, const void *k_shared, const void *v_shared, int64_t T,
                                const void *k_suffix, const void *v_suffix, const int64_t *branch_points,
-                               const int64_t *suffix_offsets, int64_t n_branches, int64_t S, int64_t H, int64_t Hkv,
-                               int64_t d, float scale, int dtype, float *out, void *workspace,
-                               int64_t workspace_bytes, void *stream);
+                               const int64_t *suffix_offsets, int64_t n_branches, int64_t S,
+                               const int64_t *query_rows, int64_t n_queries, int64_t H, int64_t Hkv, int64_t d,
+                               float scale, int dtype, float *out, void *workspace, int64_t workspace_bytes,
+                               void *stream);
 int lpcuda_topk(const float *logits, int64_t B, int64_t V, int64_t n, int64_t *ids, float *probs, void *stream);
 int lpcuda_sample(const float *logits, int64_t B, int64_t V, double temperature, double top_p, uint64_t seed,
                   const int64_t *request_ids, const int64_t *steps, int64_t *tokens, double *logprob,
@@ -113,7 +121,8 @@ void lpcuda_engine_destroy(lpcuda_engine *engine);
 int64_t lpcuda_engine_kv_bytes(const lpcuda_engine *engine, int64_t capacity);
 int lpcuda_engine_kv_alloc(lpcuda_engine *engine, int64_t capacity, lpcuda_kv **out);
 void lpcuda_engine_kv_free(lpcuda_engine *engine, lpcuda_kv *kv);
-/* Runs n rows; logits [n, vocab] fp32 to host memory (synchronous). */
+/* Runs n rows (their keys and values go to their dest stores); logits [n, vocab] fp32 to host memory,
+ * or NULL to skip the final norm and the LM head (synchronous either way). */
 int lpcuda_engine_forward(lpcuda_engine *engine, const lpcuda_row *rows, int64_t n, float *logits);
 /* What the engine runs on, NUL-terminated into buf: device, dtype and GEMM path (cuBLAS and which
  * library, or the own tiled kernel and why). */
@@ -123,6 +132,7 @@ void lpcuda_engine_describe(const lpcuda_engine *engine, char *buf, size_t len);
 typedef int (*lpcuda_abi_version_fn)(void);
 typedef const char *(*lpcuda_last_error_fn)(void);
 typedef int (*lpcuda_init_fn)(void);
+typedef int (*lpcuda_use_device_fn)(void);
 typedef int (*lpcuda_device_count_fn)(void);
 typedef int64_t (*lpcuda_masked_linear_ce_workspace_size_fn)(int64_t, int64_t, int64_t, int, int64_t);
 typedef int (*lpcuda_masked_linear_ce_fn)(const void *, const void *, int, const int64_t *, const float *,
@@ -140,7 +150,8 @@ typedef int (*lpcuda_mem_get_info_fn)(size_t *, size_t *);
 typedef int64_t (*lpcuda_staircase_attention_workspace_size_fn)(int64_t, int64_t, int64_t, int64_t, int64_t, int);
 typedef int (*lpcuda_staircase_attention_fn)(const void *, const void *, const void *, int64_t, const void *,
                                              const void *, const int64_t *, const int64_t *, int64_t, int64_t,
-                                             int64_t, int64_t, int64_t, float, int, float *, void *, int64_t, void *);
+                                             const int64_t *, int64_t, int64_t, int64_t, int64_t, float, int, float *,
+                                             void *, int64_t, void *);
 typedef int (*lpcuda_topk_fn)(const float *, int64_t, int64_t, int64_t, int64_t *, float *, void *);
 typedef int (*lpcuda_sample_fn)(const float *, int64_t, int64_t, double, double, uint64_t, const int64_t *,
                                 const int64_t *, int64_t *, double *, double *, void *);

@@ -3,7 +3,9 @@
 // model (itself checked against float64 and transformers) at fp32 rel. 1e-4 by RolloutEngineTest.
 // For every family:
 //   - fp32 device logits (cuBLAS if it loads, and the own tiled GEMM with LINCHPIN_CUBLAS_LIB=off)
-//     == CPU logits, relative error < 1e-4 over a 70-token prefill (crosses the 64-row tiles);
+//     == CPU logits, relative error < 1e-4 over a 70-token prefill (crosses the 64-row tiles); which
+//     GEMM path each engine took is asserted from lp_engine_describe (cuBLAS required where
+//     LINCHPIN_REQUIRE_CUBLAS=1);
 //   - fp32 greedy branch rollouts == CPU token for token;
 //   - bf16 logits within relative 3e-2 of CPU, and the same arg-max wherever the CPU's top-2 gap is
 //     more than 6x the row's RMS bf16 deviation (bf16 keeps 8 significant bits, unit roundoff 2^-9 ≈
@@ -231,11 +233,25 @@ int main() {
 
         lp_engine *cpu = make_engine(m, t, w, 0, budget);
         lp_engine *f32 = make_engine(m, t, w, LP_ENGINE_DEVICE_CUDA, budget);
+        const char *cublas_env = std::getenv("LINCHPIN_CUBLAS_LIB");
+        const std::string saved = cublas_env ? cublas_env : "";
         setenv("LINCHPIN_CUBLAS_LIB", "off", 1);
         lp_engine *own = make_engine(m, t, w, LP_ENGINE_DEVICE_CUDA, budget);
-        unsetenv("LINCHPIN_CUBLAS_LIB");
+        if (cublas_env) setenv("LINCHPIN_CUBLAS_LIB", saved.c_str(), 1);
+        else unsetenv("LINCHPIN_CUBLAS_LIB");
         lp_engine *bf16 = make_engine(m, t, w, LP_ENGINE_DEVICE_CUDA | LP_ENGINE_CUDA_BF16, budget);
         std::printf("%s: %s | %s | %s\n", m.name, describe(f32).c_str(), describe(own).c_str(), describe(bf16).c_str());
+        // Which GEMM ran: the forced engine must be on the own kernel; the others on cuBLAS where it
+        // loads. LINCHPIN_REQUIRE_CUBLAS=1 (the GPU kit sets it when it found a libcublas) makes a
+        // fallback a failure, so "fp32 with cuBLAS" cannot silently test the own kernel twice.
+        expect(describe(own).find("GEMM: own tiled GEMM (cuBLAS disabled by LINCHPIN_CUBLAS_LIB=off)") != std::string::npos,
+               name + ": the engine made with LINCHPIN_CUBLAS_LIB=off uses the own GEMM: " + describe(own));
+        const bool f32_cublas = describe(f32).find("GEMM: cuBLAS (") != std::string::npos;
+        const bool bf16_cublas = describe(bf16).find("GEMM: cuBLAS (") != std::string::npos;
+        expect(f32_cublas == bf16_cublas, name + ": fp32 and bf16 engines took different GEMM paths");
+        if (const char *req = std::getenv("LINCHPIN_REQUIRE_CUBLAS"); req && std::strcmp(req, "1") == 0)
+            expect(f32_cublas, name + ": LINCHPIN_REQUIRE_CUBLAS=1 but the fp32 engine uses " + describe(f32));
+        std::printf("  GEMM path of the default engines: %s\n", f32_cublas ? "cuBLAS" : "own tiled GEMM (cuBLAS did not load)");
 
         const auto ref = logits(cpu, tokens, m.V);
         const double e_f32 = rel_err(logits(f32, tokens, m.V), ref), e_own = rel_err(logits(own, tokens, m.V), ref);

@@ -1,9 +1,11 @@
 // The CUDA engine's attention plan (kernels/engine_plan.h), tested on the CPU: rows of every kind the
 // engine produces (prefill rows reading their own trajectory, branch decode rows with a shared prefix
 // and a suffix slot, rows with no shared store) are mapped onto staircase calls exactly as
-// engine_backend.cu does (gather by plan entry, one call per shared-store group, scatter by query
-// source), run through the staircase CPU twin (lp_cpu_staircase_attention), and compared with naive
-// per-row attention over the row's key set computed here in double. Also: bad rows are refused.
+// engine_backend.cu does (gather KV by plan entry and q by query gather, one call per shared-store
+// group with its query rows, scatter by query source), run through the staircase CPU twin
+// (lp_cpu_staircase_attention), and compared with naive per-row attention over the row's key set
+// computed here in double. A decode step of B branches, whatever their suffix lengths, computes
+// exactly B query rows (one per active branch: linear decode cost). Also: bad rows are refused.
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -113,19 +115,34 @@ int main() {
         ++failures;
     }
 
+    // One query row per row: R queries in all, one per row in each group.
+    int64_t queries = 0;
+    for (const auto &g : plan.groups) queries += g.n;
+    if (plan.Q != R || queries != R) {
+        std::printf("FAIL: %lld query rows (groups: %lld) for %lld rows\n", (long long)plan.Q, (long long)queries, (long long)R);
+        ++failures;
+    }
+    for (int64_t r = 0; r < R; ++r) {
+        if (P[plan.at_qgather + P[plan.at_src + r]] != r) {
+            std::printf("FAIL: row %lld: its query index does not gather its q\n", (long long)r);
+            ++failures;
+        }
+    }
+
     // What engine_backend.cu does on the device, on the host: gather, staircase per group, scatter.
-    const int64_t G = plan.G;
-    std::vector<float> qg(static_cast<size_t>(G * H * d)), kg(static_cast<size_t>(G * kvd)), vg(kg.size());
-    std::vector<float> outg(qg.size());
+    const int64_t G = plan.G, Q = plan.Q;
+    std::vector<float> qg(static_cast<size_t>(Q * H * d)), kg(static_cast<size_t>(G * kvd)), vg(kg.size());
+    std::vector<float> outg(qg.size(), NAN);   // poison: a query the staircase never writes stays NaN
     for (int64_t g = 0; g < G; ++g) {
-        const int64_t *e = &P[plan.at_gather + 4 * g];
+        const int64_t *e = &P[plan.at_gather + 3 * g];
         Store src{reinterpret_cast<float *>(static_cast<uintptr_t>(e[0])), e[1]};
         for (int64_t c = 0; c < kvd; ++c) {
             kg[g * kvd + c] = at(&src, 0, e[2])[c];
             vg[g * kvd + c] = at(&src, 1, e[2])[c];
         }
-        for (int64_t c = 0; c < H * d; ++c) qg[g * H * d + c] = e[3] >= 0 ? q[e[3] * H * d + c] : 0.0f;
     }
+    for (int64_t j = 0; j < Q; ++j)
+        for (int64_t c = 0; c < H * d; ++c) qg[j * H * d + c] = q[P[plan.at_qgather + j] * H * d + c];
     const float scale = 1.0f / std::sqrt(float(d));
     for (const auto &g : plan.groups) {
         const float *ks = nullptr, *vs = nullptr;
@@ -134,9 +151,10 @@ int main() {
             ks = base + (2 * kLayer) * g.shared_capacity * kvd;
             vs = base + (2 * kLayer + 1) * g.shared_capacity * kvd;
         }
-        int rc = lp_cpu_staircase_attention(qg.data() + g.g0 * H * d, ks, vs, ks ? g.T : 0, kg.data() + g.g0 * kvd,
+        int rc = lp_cpu_staircase_attention(qg.data() + g.q0 * H * d, ks, vs, ks ? g.T : 0, kg.data() + g.g0 * kvd,
                                             vg.data() + g.g0 * kvd, &P[plan.at_bp + g.bp_at], &P[plan.at_off + g.off_at],
-                                            g.n, H, Hkv, d, scale, outg.data() + g.g0 * H * d, 1);
+                                            g.n, &P[plan.at_qrows + g.q0], g.n, H, Hkv, d, scale,
+                                            outg.data() + g.q0 * H * d, 1);
         if (rc != LP_OK) {
             std::printf("FAIL: lp_cpu_staircase_attention: %s\n", lp_last_error());
             return 1;
@@ -146,9 +164,41 @@ int main() {
         const float *got = outg.data() + P[plan.at_src + r] * H * d;
         const std::vector<double> want = naive(rows[r], q.data() + r * H * d, scale);
         double worst = 0;
-        for (int64_t c = 0; c < H * d; ++c) worst = std::max(worst, std::fabs(got[c] - want[c]));
+        for (int64_t c = 0; c < H * d; ++c) {   // NaN-safe: an unwritten (NaN) output must fail
+            const double err = std::fabs(got[c] - want[c]);
+            if (!(err <= worst)) worst = std::isnan(err) ? INFINITY : err;
+        }
         if (worst > 1e-5) {
             std::printf("FAIL: row %lld: attention differs from naive by %g\n", (long long)r, worst);
+            ++failures;
+        }
+    }
+
+    // A decode step as the engine builds it: B active branches of one trajectory at different suffix
+    // lengths (1 .. 8 positions) plus branches of another trajectory. The staircase must be asked for
+    // exactly B query rows in all, one per active branch, however long the suffixes are.
+    {
+        std::vector<Owned> slots;
+        slots.reserve(6);
+        for (int i = 0; i < 6; ++i) slots.emplace_back(8, rng);
+        std::vector<Row> step;
+        const int64_t lengths[6] = {1, 8, 3, 5, 2, 7};
+        for (int i = 0; i < 6; ++i) {
+            const Owned &traj = i < 4 ? trajA : trajB;
+            const int64_t point = 3 + 4 * i;
+            step.push_back(Row{int64_t(10 + i), point + lengths[i] - 1, &slots[i].store, lengths[i] - 1, &traj.store, point,
+                               &slots[i].store, lengths[i]});
+        }
+        lpcuda::engine_plan::Plan dp;
+        bad = lpcuda::engine_plan::build(step.data(), int64_t(step.size()), V, &dp);
+        int64_t gathered = 0, in_groups = 0;
+        for (const auto &g : dp.groups) gathered += g.S, in_groups += g.n;
+        std::printf("decode step: %zu branches, %lld query rows, %lld KV rows gathered, %zu staircase calls\n",
+                    step.size(), (long long)dp.Q, (long long)gathered, dp.groups.size());
+        if (!bad.empty() || dp.Q != int64_t(step.size()) || in_groups != int64_t(step.size()) || gathered != 26 ||
+            dp.groups.size() != 2) {
+            std::printf("FAIL: a decode step of %zu branches asks for %lld query rows (%s)\n", step.size(),
+                        (long long)dp.Q, bad.c_str());
             ++failures;
         }
     }

@@ -87,38 +87,69 @@ void run_case(const Case &c, std::mt19937 &rng, int threads, const char *name) {
     float scale = 1.0f / std::sqrt((float)c.d) * 1.7f;   // sharper than usual so errors in the max show
     std::vector<float> out(S * c.H * c.d, NAN);
     int status = lp_cpu_staircase_attention(q.data(), c.T ? ks.data() : nullptr, c.T ? vs.data() : nullptr, c.T,
-                                            kx.data(), vx.data(), c.b.data(), off.data(), (int64_t)c.b.size(), c.H,
-                                            c.Hkv, c.d, scale, out.data(), threads);
+                                            kx.data(), vx.data(), c.b.data(), off.data(), (int64_t)c.b.size(), nullptr,
+                                            S, c.H, c.Hkv, c.d, scale, out.data(), threads);
     char what[256];
     std::snprintf(what, sizeof what, "%s: status %d (%s)", name, status, lp_last_error());
     check(status == LP_OK, what);
     auto ref = reference(c, q, ks, vs, kx, vx, off, scale);
     double max_err = 0, max_ref = 0;
     for (size_t i = 0; i < ref.size(); ++i) {
-        max_err = std::max(max_err, std::fabs(out[i] - ref[i]));
+        // Written so a NaN output (an element the wrapper never wrote: out starts as NaN) fails:
+        // std::max(max_err, NaN) would keep max_err and let it pass.
+        const double err = std::fabs(out[i] - ref[i]);
+        if (!(err <= max_err)) max_err = std::isnan(err) ? INFINITY : err;
         max_ref = std::max(max_ref, std::fabs(ref[i]));
     }
     std::snprintf(what, sizeof what, "%s (T=%lld H=%lld Hkv=%lld d=%lld, %zu branches, threads %d): max abs err %.3g",
                   name, (long long)c.T, (long long)c.H, (long long)c.Hkv, (long long)c.d, c.b.size(), threads, max_err);
     check(max_err <= 2e-5 * std::max(1.0, max_ref), what);
     std::printf("%s\n", what);
+
+    // Query rows: a shuffled subset of the suffix rows (always each branch's last row, as a decode step
+    // asks, plus random others), their queries packed in list order. Each output must equal that row's
+    // output of the full call bit for bit: a row's arithmetic never depends on which rows are computed.
+    std::vector<int64_t> rows;
+    for (size_t i = 0; i < c.b.size(); ++i) rows.push_back(off[i + 1] - 1);
+    for (int64_t r = 0; r < S; ++r)
+        if (rng() % 3 == 0 && std::find(rows.begin(), rows.end(), r) == rows.end()) rows.push_back(r);
+    std::shuffle(rows.begin(), rows.end(), rng);
+    const int64_t Q = int64_t(rows.size()), hd = c.H * c.d;
+    std::vector<float> qq(Q * hd), out_q(Q * hd, NAN);
+    for (int64_t j = 0; j < Q; ++j) std::copy(q.begin() + rows[j] * hd, q.begin() + (rows[j] + 1) * hd, qq.begin() + j * hd);
+    status = lp_cpu_staircase_attention(qq.data(), c.T ? ks.data() : nullptr, c.T ? vs.data() : nullptr, c.T, kx.data(),
+                                        vx.data(), c.b.data(), off.data(), (int64_t)c.b.size(), rows.data(), Q, c.H,
+                                        c.Hkv, c.d, scale, out_q.data(), threads);
+    bool same = status == LP_OK;
+    for (int64_t j = 0; j < Q && same; ++j)
+        for (int64_t e = 0; e < hd; ++e) same = same && out_q[j * hd + e] == out[rows[j] * hd + e];
+    std::snprintf(what, sizeof what, "%s: %lld query rows of %lld equal the full call's rows bit for bit", name,
+                  (long long)Q, (long long)S);
+    check(same, what);
 }
 
 void bad_arguments() {
     float x[64] = {0};
-    int64_t b[1] = {5}, off[2] = {0, 1}, empty_off[2] = {0, 0};
-    check(lp_cpu_staircase_attention(x, x, x, 4, x, x, b, off, 1, 2, 1, 4, 1.0f, x, 1) == LP_ERR_INVALID_ARGUMENT,
+    int64_t b[1] = {5}, off[2] = {0, 1}, empty_off[2] = {0, 0}, bad_row[1] = {1};
+    check(lp_cpu_staircase_attention(x, x, x, 4, x, x, b, off, 1, nullptr, 1, 2, 1, 4, 1.0f, x, 1) == LP_ERR_INVALID_ARGUMENT,
           "branch point beyond T rejected");
     check(std::strstr(lp_last_error(), "branch_points[0]=5") != nullptr, "message names the branch point");
     b[0] = 2;
-    check(lp_cpu_staircase_attention(x, x, x, 4, x, x, b, empty_off, 1, 2, 1, 4, 1.0f, x, 1) == LP_ERR_INVALID_ARGUMENT,
+    check(lp_cpu_staircase_attention(x, x, x, 4, x, x, b, empty_off, 1, nullptr, 0, 2, 1, 4, 1.0f, x, 1) ==
+              LP_ERR_INVALID_ARGUMENT,
           "empty suffix rejected");
-    check(lp_cpu_staircase_attention(x, x, x, 4, x, x, b, off, 1, 3, 2, 4, 1.0f, x, 1) == LP_ERR_INVALID_ARGUMENT,
+    check(lp_cpu_staircase_attention(x, x, x, 4, x, x, b, off, 1, nullptr, 1, 3, 2, 4, 1.0f, x, 1) == LP_ERR_INVALID_ARGUMENT,
           "H not a multiple of Hkv rejected");
-    check(lp_cpu_staircase_attention(x, nullptr, x, 4, x, x, b, off, 1, 2, 1, 4, 1.0f, x, 1) == LP_ERR_INVALID_ARGUMENT,
+    check(lp_cpu_staircase_attention(x, nullptr, x, 4, x, x, b, off, 1, nullptr, 1, 2, 1, 4, 1.0f, x, 1) ==
+              LP_ERR_INVALID_ARGUMENT,
           "null shared keys rejected");
-    check(lp_cpu_staircase_attention(x, x, x, 4, x, x, b, off, 1, 2, 1, 4, NAN, x, 1) == LP_ERR_INVALID_ARGUMENT,
+    check(lp_cpu_staircase_attention(x, x, x, 4, x, x, b, off, 1, nullptr, 1, 2, 1, 4, NAN, x, 1) == LP_ERR_INVALID_ARGUMENT,
           "NaN scale rejected");
+    check(lp_cpu_staircase_attention(x, x, x, 4, x, x, b, off, 1, bad_row, 1, 2, 1, 4, 1.0f, x, 1) == LP_ERR_INVALID_ARGUMENT &&
+              std::strstr(lp_last_error(), "query_rows[0]=1") != nullptr,
+          "query row outside the suffix rows rejected");
+    check(lp_cpu_staircase_attention(x, x, x, 4, x, x, b, off, 1, nullptr, 2, 2, 1, 4, 1.0f, x, 1) == LP_ERR_INVALID_ARGUMENT,
+          "without query_rows n_queries must be S");
 }
 
 }  // namespace

@@ -9,7 +9,10 @@
  * twin gets the very values the GPU sees (16-bit inputs rounded and widened back), so only the fp32
  * summation order differs. Outputs are convex combinations of value rows: error test per element
  * |got - ref| <= 2e-5 * max|v| + 1e-4 * |ref|, written as !(err <= tol) so NaN never passes; the
- * output buffer is poisoned with NaN bytes first, so an element the kernel forgets fails.
+ * output buffer is poisoned with NaN bytes first, so an element the kernel forgets fails. Every shape
+ * runs twice: all suffix rows as queries (query_rows NULL), and a shuffled subset of query rows that
+ * holds each branch's last row (what a decode step asks for), both against the CPU twin given the
+ * same query rows.
  */
 #include "linchpin.h"
 #include "cuda_test_support.h"
@@ -66,6 +69,7 @@ struct Case {
     std::vector<int64_t> b, len;
     int dtype;
     uint64_t seed;
+    bool subset; /* query rows: a shuffled subset holding each branch's last row; else all (NULL) */
 };
 
 bool run_case(const Case &c, cudaStream_t stream, std::string &detail) {
@@ -75,36 +79,51 @@ bool run_case(const Case &c, cudaStream_t stream, std::string &detail) {
     std::vector<int64_t> off(n + 1, 0);
     for (int64_t i = 0; i < n; ++i) off[i + 1] = off[i] + c.len[i];
     const int64_t S = off[n];
+    std::vector<int64_t> rows;
+    if (c.subset) {
+        for (int64_t i = 0; i < n; ++i) rows.push_back(off[i + 1] - 1);
+        for (int64_t r = 0; r < S; ++r)
+            if (rng() % 4 == 0 && std::find(rows.begin(), rows.end(), r) == rows.end()) rows.push_back(r);
+        std::shuffle(rows.begin(), rows.end(), rng);
+    }
+    const int64_t Q = c.subset ? int64_t(rows.size()) : S;
     auto randv = [&](int64_t count, float sd) {
         std::vector<float> v(count);
         for (auto &x : v) x = sd * nd(rng);
         return v;
     };
-    std::vector<float> q = randv(S * H * d, 1.f), ks = randv(c.T * Hkv * d, 1.f), vs = randv(c.T * Hkv * d, 1.f),
+    std::vector<float> q = randv(Q * H * d, 1.f), ks = randv(c.T * Hkv * d, 1.f), vs = randv(c.T * Hkv * d, 1.f),
                        kx = randv(S * Hkv * d, 1.f), vx = randv(S * Hkv * d, 1.f);
     const float scale = 1.0f / std::sqrt(float(d)) * 1.7f; /* sharper than usual: exercises the max tracking */
     void *dq = upload(c.dtype, q), *dks = upload(c.dtype, ks), *dvs = upload(c.dtype, vs), *dkx = upload(c.dtype, kx),
          *dvx = upload(c.dtype, vx);
-    int64_t *dbp = nullptr, *doff = nullptr;
+    int64_t *dbp = nullptr, *doff = nullptr, *drows = nullptr;
     CK(cudaMalloc(&dbp, n * 8));
     CK(cudaMalloc(&doff, (n + 1) * 8));
     CK(cudaMemcpy(dbp, c.b.data(), n * 8, cudaMemcpyHostToDevice));
     CK(cudaMemcpy(doff, off.data(), (n + 1) * 8, cudaMemcpyHostToDevice));
+    if (c.subset) {
+        CK(cudaMalloc(&drows, Q * 8));
+        CK(cudaMemcpy(drows, rows.data(), Q * 8, cudaMemcpyHostToDevice));
+    }
     float *dout = nullptr;
-    CK(cudaMalloc(&dout, S * H * d * 4));
-    CK(cudaMemset(dout, 0xff, S * H * d * 4)); /* NaN poison */
-    const int64_t wsb = lp_cuda_staircase_attention_workspace_size(c.T, S, H, Hkv, d, c.dtype);
+    CK(cudaMalloc(&dout, Q * H * d * 4));
+    CK(cudaMemsetAsync(dout, 0xff, Q * H * d * 4, stream)); /* NaN poison, on the stream the kernel runs on */
+    const int64_t wsb = lp_cuda_staircase_attention_workspace_size(c.T, Q, H, Hkv, d, c.dtype);
     void *dws = nullptr;
     if (wsb < 0) {
         detail = std::string("workspace_size failed: ") + lp_last_error();
         return false;
     }
     CK(cudaMalloc(&dws, wsb > 0 ? wsb : 16));
-    CK(cudaMemset(dws, 0xff, wsb > 0 ? wsb : 16)); /* stale partials must never be read */
-    std::vector<float> ref(S * H * d), got(S * H * d);
+    CK(cudaMemsetAsync(dws, 0xff, wsb > 0 ? wsb : 16, stream)); /* stale partials must never be read */
+    /* The uploads went through pageable cudaMemcpy on the legacy stream, which a non-blocking stream
+     * does not wait for (the DMA may still be running when cudaMemcpy returns): finish them first. */
+    CK(cudaDeviceSynchronize());
+    std::vector<float> ref(Q * H * d), got(Q * H * d);
     bool ok = true;
-    const int rc = lp_cuda_staircase_attention(dq, dks, dvs, c.T, dkx, dvx, dbp, doff, n, S, H, Hkv, d, scale, c.dtype,
-                                               dout, dws, wsb, stream);
+    const int rc = lp_cuda_staircase_attention(dq, dks, dvs, c.T, dkx, dvx, dbp, doff, n, S, drows, Q, H, Hkv, d, scale,
+                                               c.dtype, dout, dws, wsb, stream);
     if (rc != LP_OK) {
         detail = std::string("call failed: ") + lp_last_error();
         ok = false;
@@ -112,7 +131,8 @@ bool run_case(const Case &c, cudaStream_t stream, std::string &detail) {
         CK(cudaStreamSynchronize(stream));
         CK(cudaMemcpy(got.data(), dout, got.size() * 4, cudaMemcpyDeviceToHost));
         if (lp_cpu_staircase_attention(q.data(), c.T ? ks.data() : nullptr, c.T ? vs.data() : nullptr, c.T, kx.data(),
-                                       vx.data(), c.b.data(), off.data(), n, H, Hkv, d, scale, ref.data(), 0) != LP_OK) {
+                                       vx.data(), c.b.data(), off.data(), n, c.subset ? rows.data() : nullptr, Q, H, Hkv,
+                                       d, scale, ref.data(), 0) != LP_OK) {
             detail = std::string("CPU twin failed: ") + lp_last_error();
             ok = false;
         } else {
@@ -142,7 +162,7 @@ bool run_case(const Case &c, cudaStream_t stream, std::string &detail) {
         }
     }
     for (void *p : {dq, dks, dvs, dkx, dvx, static_cast<void *>(dbp), static_cast<void *>(doff),
-                    static_cast<void *>(dout), dws})
+                    static_cast<void *>(drows), static_cast<void *>(dout), dws})
         if (p) CK(cudaFree(p));
     return ok;
 }
@@ -158,16 +178,21 @@ int main() {
     /* refusals: d above the limit, unknown dtype, S < n */
     {
         int64_t dummy = 0;
-        const int r1 = lp_cuda_staircase_attention(&dummy, &dummy, &dummy, 1, &dummy, &dummy, &dummy, &dummy, 1, 1, 1,
-                                                   1, 300, 1.f, LP_F32, reinterpret_cast<float *>(&dummy), &dummy, 8,
-                                                   stream);
-        const int r2 = lp_cuda_staircase_attention(&dummy, &dummy, &dummy, 1, &dummy, &dummy, &dummy, &dummy, 1, 1, 1,
-                                                   1, 8, 1.f, 7, reinterpret_cast<float *>(&dummy), &dummy, 8, stream);
-        const int r3 = lp_cuda_staircase_attention(&dummy, &dummy, &dummy, 1, &dummy, &dummy, &dummy, &dummy, 2, 1, 1,
-                                                   1, 8, 1.f, LP_F32, reinterpret_cast<float *>(&dummy), &dummy, 8,
-                                                   stream);
-        const bool ok = r1 == LP_ERR_INVALID_ARGUMENT && r2 == LP_ERR_INVALID_ARGUMENT && r3 == LP_ERR_INVALID_ARGUMENT;
-        std::printf("%s  bad arguments refused (%d %d %d)\n", ok ? "PASS" : "FAIL", r1, r2, r3);
+        const int r1 = lp_cuda_staircase_attention(&dummy, &dummy, &dummy, 1, &dummy, &dummy, &dummy, &dummy, 1, 1,
+                                                   nullptr, 1, 1, 1, 300, 1.f, LP_F32, reinterpret_cast<float *>(&dummy),
+                                                   &dummy, 8, stream);
+        const int r2 = lp_cuda_staircase_attention(&dummy, &dummy, &dummy, 1, &dummy, &dummy, &dummy, &dummy, 1, 1,
+                                                   nullptr, 1, 1, 1, 8, 1.f, 7, reinterpret_cast<float *>(&dummy), &dummy,
+                                                   8, stream);
+        const int r3 = lp_cuda_staircase_attention(&dummy, &dummy, &dummy, 1, &dummy, &dummy, &dummy, &dummy, 2, 1,
+                                                   nullptr, 1, 1, 1, 8, 1.f, LP_F32, reinterpret_cast<float *>(&dummy),
+                                                   &dummy, 8, stream);
+        const int r4 = lp_cuda_staircase_attention(&dummy, &dummy, &dummy, 1, &dummy, &dummy, &dummy, &dummy, 1, 1,
+                                                   nullptr, 2, 1, 1, 8, 1.f, LP_F32, reinterpret_cast<float *>(&dummy),
+                                                   &dummy, 8, stream);
+        const bool ok = r1 == LP_ERR_INVALID_ARGUMENT && r2 == LP_ERR_INVALID_ARGUMENT && r3 == LP_ERR_INVALID_ARGUMENT &&
+                        r4 == LP_ERR_INVALID_ARGUMENT;
+        std::printf("%s  bad arguments refused (%d %d %d %d)\n", ok ? "PASS" : "FAIL", r1, r2, r3, r4);
         (ok ? passed : failed)++;
     }
 
@@ -189,8 +214,9 @@ int main() {
     const int dtypes[] = {LP_F32, LP_BF16, LP_F16};
     uint64_t seed = 4242;
     for (int dt : dtypes) {
-        for (const Shape &sh : shapes) {
+        for (const Shape &sh : shapes) for (bool subset : {false, true}) {
             Case c;
+            c.subset = subset;
             c.T = sh.T;
             c.H = sh.H;
             c.Hkv = sh.Hkv;
@@ -211,8 +237,9 @@ int main() {
             }
             std::string detail;
             const bool ok = run_case(c, stream, detail);
-            std::printf("%s  %-4s T=%" PRId64 " H=%" PRId64 "/%" PRId64 " d=%" PRId64 " branches=%" PRId64 " | %s\n",
-                        ok ? "PASS" : "FAIL", dtype_name(dt), c.T, c.H, c.Hkv, c.d, sh.n, detail.c_str());
+            std::printf("%s  %-4s T=%" PRId64 " H=%" PRId64 "/%" PRId64 " d=%" PRId64 " branches=%" PRId64 " %s | %s\n",
+                        ok ? "PASS" : "FAIL", dtype_name(dt), c.T, c.H, c.Hkv, c.d, sh.n,
+                        subset ? "query-row subset" : "all rows", detail.c_str());
             std::fflush(stdout);
             (ok ? passed : failed)++;
         }

@@ -100,7 +100,7 @@ int main() {
     }
 
     // greedy and sampling vs the independent sampler, same uniforms
-    for (int64_t V : {1, 3, 50, 3000}) {
+    for (int64_t V : {1, 3, 50, 3000, 40000}) {   // 40000: a nucleus of thousands of tied tokens
         const int64_t B = 8;
         std::vector<float> z(B * V);
         for (auto &x : z) x = std::round(nd(rng) * 2.f) * 0.25f;  // ties on purpose
@@ -152,6 +152,65 @@ int main() {
             ok &= std::fabs(f - p) <= 5 * std::sqrt(p * (1 - p) / N);  // 5 sigma
         }
         check(ok, "sampled frequencies match softmax(z / T)");
+    }
+
+    // -inf logits (masked tokens, as the CUDA test's SPECIAL rows): probability 0, never chosen, and
+    // the entropy stays finite. The entropy reference is -Σ p log p over the tokens with p > 0, a
+    // different formula from the engine's lse − Σ p z. V = 1 with one finite logit: entropy 0.
+    {
+        const float ninf = -INFINITY;
+        const std::vector<std::vector<float>> rows = {
+            {0.5f, ninf, 1.5f, ninf, -2.0f, 0.25f, ninf},  // a few masked tokens
+            {ninf, ninf, ninf, 3.0f, ninf, ninf, ninf},     // one finite logit among masked ones
+            {ninf, 2.0f, 2.0f, ninf, ninf, ninf, ninf},     // a tie between the only finite ones
+            {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, ninf},     // uniform but for the last
+        };
+        auto ref_entropy = [](const std::vector<float> &zr) {
+            double m = -INFINITY, sum = 0, h = 0;
+            for (float x : zr) m = std::max(m, double(x));
+            for (float x : zr) sum += std::isinf(x) ? 0.0 : std::exp(x - m);
+            for (float x : zr) {
+                if (std::isinf(x)) continue;
+                const double p = std::exp(x - m) / sum;
+                if (p > 0) h -= p * std::log(p);
+            }
+            return h;
+        };
+        const int64_t V = 7, B = int64_t(rows.size());
+        std::vector<float> z;
+        for (const auto &r : rows) z.insert(z.end(), r.begin(), r.end());
+        std::vector<int64_t> req(B), step(B, 3), tok(B);
+        std::vector<double> lp(B), ent(B);
+        for (int64_t r = 0; r < B; ++r) req[r] = 40 + r;
+        for (double T : {0.0, 0.7, 1.0}) {
+            for (double top_p : {1.0, 0.8}) {
+                check(lp_cpu_sample(z.data(), B, V, T, top_p, 5, req.data(), step.data(), tok.data(), lp.data(), ent.data()) ==
+                          LP_OK,
+                      "lp_cpu_sample with -inf logits ok");
+                for (int64_t r = 0; r < B; ++r) {
+                    const std::vector<float> &zr = rows[r];
+                    const int64_t expect = T <= 0 ? int64_t(std::max_element(zr.begin(), zr.end()) - zr.begin())
+                                                  : ref_sample(zr, T, top_p, uniform(5, req[r], step[r]));
+                    const double h = ref_entropy(zr);
+                    const bool ok = tok[r] == expect && !std::isinf(zr[tok[r]]) && std::isfinite(ent[r]) &&
+                                    std::fabs(ent[r] - h) < 1e-9 && std::isfinite(lp[r]);
+                    std::snprintf(what, sizeof what, "-inf row %lld T=%g top_p=%g: token %lld (want %lld), entropy %g (want %g)",
+                                  (long long)r, T, top_p, (long long)tok[r], (long long)expect, ent[r], h);
+                    check(ok, what);
+                }
+            }
+        }
+        std::vector<int64_t> ids(B * 3);
+        std::vector<float> probs(B * 3);
+        check(lp_cpu_topk(z.data(), B, V, 3, ids.data(), probs.data()) == LP_OK, "lp_cpu_topk with -inf logits ok");
+        check(ids[3] == 3 && probs[3] == 1.0f && probs[4] == 0.0f && probs[5] == 0.0f, "top-n: the only finite logit has p = 1");
+        check(ids[6] == 1 && ids[7] == 2 && std::fabs(probs[6] - 0.5f) < 1e-7f, "top-n: tie of the finite logits, lowest id first");
+
+        const float one = 1.25f;
+        int64_t t1 = -1, r1 = 9, s1 = 0;
+        double lp1 = NAN, e1 = NAN;
+        check(lp_cpu_sample(&one, 1, 1, 0.7, 0.8, 1, &r1, &s1, &t1, &lp1, &e1) == LP_OK && t1 == 0 && lp1 == 0.0 && e1 == 0.0,
+              "V = 1: token 0, log p 0, entropy 0");
     }
 
     // bad arguments

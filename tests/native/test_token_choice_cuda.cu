@@ -77,8 +77,9 @@ bool topk_case(int64_t B, int64_t V, int64_t n, Kind kind, uint64_t seed, cudaSt
     float *dp = nullptr;
     CK(cudaMalloc(&dids, B * n * 8));
     CK(cudaMalloc(&dp, B * n * 4));
-    CK(cudaMemset(dids, 0xff, B * n * 8));
-    CK(cudaMemset(dp, 0xff, B * n * 4));
+    CK(cudaMemsetAsync(dids, 0xff, B * n * 8, st)); /* poison, on the stream the kernel runs on */
+    CK(cudaMemsetAsync(dp, 0xff, B * n * 4, st));
+    CK(cudaDeviceSynchronize()); /* the pageable uploads (legacy stream) are not ordered with st */
     bool ok = true;
     if (lp_cuda_topk(dz, B, V, n, dids, dp, st) != LP_OK) {
         detail = std::string("call failed: ") + lp_last_error();
@@ -121,9 +122,10 @@ bool sample_case(int64_t B, int64_t V, Kind kind, double T, double top_p, uint64
     CK(cudaMalloc(&dtok, B * 8));
     CK(cudaMalloc(&dlp, B * 8));
     CK(cudaMalloc(&dent, B * 8));
-    CK(cudaMemset(dtok, 0xff, B * 8));
-    CK(cudaMemset(dlp, 0xff, B * 8));
-    CK(cudaMemset(dent, 0xff, B * 8));
+    CK(cudaMemsetAsync(dtok, 0xff, B * 8, st)); /* poison, on the stream the kernel runs on */
+    CK(cudaMemsetAsync(dlp, 0xff, B * 8, st));
+    CK(cudaMemsetAsync(dent, 0xff, B * 8, st));
+    CK(cudaDeviceSynchronize()); /* the pageable uploads (legacy stream) are not ordered with st */
     bool ok = true;
     if (lp_cuda_sample(dz, B, V, T, top_p, seed, dreq, dstep, dtok, dlp, dent, st) != LP_OK) {
         detail = std::string("call failed: ") + lp_last_error();

@@ -1,6 +1,7 @@
 // Lazy CUDA backend: liblinchpin_cuda.so is dlopen'ed on the first lp_cuda_load() and never linked,
 // so hosts without a CUDA driver load liblinchpin.so (and the JVM) without ever touching CUDA.
 #include <dlfcn.h>
+#include <sys/stat.h>
 
 #include <cmath>
 #include <cstring>
@@ -16,6 +17,7 @@ namespace {
 struct CudaBackend {
     void *handle = nullptr;
     lpcuda_last_error_fn last_error = nullptr;
+    lpcuda_use_device_fn use_device = nullptr;
     lpcuda_device_count_fn device_count = nullptr;
     lpcuda_masked_linear_ce_workspace_size_fn ce_workspace_size = nullptr;
     lpcuda_masked_linear_ce_fn masked_linear_ce = nullptr;
@@ -38,6 +40,7 @@ std::mutex g_mutex;
 CudaBackend g_backend;          // filled once, under g_mutex; read-only afterwards
 bool g_loaded = false;
 std::string g_failure;          // why the last load failed, repeated on later calls
+int g_failure_status = LP_ERR_UNAVAILABLE;   // and its status (LP_ERR_UNAVAILABLE or LP_ERR_BACKEND_BROKEN)
 
 // Directory of liblinchpin.so itself: the default place of the backend (JavaCPP extracts both there).
 std::string own_directory() {
@@ -52,23 +55,35 @@ template <typename Fn>
 bool resolve(void *handle, const char *name, Fn *out, std::string *why) {
     void *sym = dlsym(handle, name);
     if (sym == nullptr) {
-        *why = std::string("liblinchpin_cuda.so lacks symbol ") + name + " (stale build?)";
+        *why = std::string("the CUDA backend lacks symbol ") + name + " (a stale build, or not liblinchpin_cuda.so)";
         return false;
     }
     *out = reinterpret_cast<Fn>(sym);
     return true;
 }
 
+// Records a failed load and returns its status: LP_ERR_UNAVAILABLE (no CUDA here) or
+// LP_ERR_BACKEND_BROKEN (CUDA should work here but the backend failed).
+int load_failed(int status, const std::string &why) {
+    g_failure = why;
+    g_failure_status = status;
+    return lp::fail(status, "%s", why.c_str());
+}
+
 int load_locked(const char *path) {
     std::string lib = (path != nullptr && path[0] != '\0') ? std::string(path)
                                                              : own_directory() + "/liblinchpin_cuda.so";
+    struct stat st;
+    if (stat(lib.c_str(), &st) != 0) {
+        return load_failed(LP_ERR_UNAVAILABLE, "the CUDA backend " + lib +
+                                                   " does not exist (was the project built where nvcc is installed?)");
+    }
     // RTLD_LOCAL keeps the backend's static cudart symbols away from libtorch's own CUDA runtime.
     void *handle = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {
         const char *err = dlerror();
-        g_failure = "cannot load the CUDA backend " + lib + ": " + (err ? err : "unknown dlopen error") +
-                    " (was the project built where nvcc is installed?)";
-        return lp::fail(LP_ERR_UNAVAILABLE, "%s", g_failure.c_str());
+        return load_failed(LP_ERR_BACKEND_BROKEN, "the CUDA backend " + lib + " exists but does not load: " +
+                                                      (err ? err : "unknown dlopen error"));
     }
     CudaBackend b;
     b.handle = handle;
@@ -78,6 +93,7 @@ int load_locked(const char *path) {
     bool ok = resolve(handle, "lpcuda_abi_version", &abi, &why) &&
               resolve(handle, "lpcuda_last_error", &b.last_error, &why) &&
               resolve(handle, "lpcuda_init", &init, &why) &&
+              resolve(handle, "lpcuda_use_device", &b.use_device, &why) &&
               resolve(handle, "lpcuda_device_count", &b.device_count, &why) &&
               resolve(handle, "lpcuda_masked_linear_ce_workspace_size", &b.ce_workspace_size, &why) &&
               resolve(handle, "lpcuda_masked_linear_ce", &b.masked_linear_ce, &why) &&
@@ -107,14 +123,15 @@ int load_locked(const char *path) {
               " (liblinchpin.so and liblinchpin_cuda.so come from different builds)";
         ok = false;
     }
-    if (ok && init() != LP_OK) {
-        why = std::string("CUDA backend loaded but unusable: ") + b.last_error();
-        ok = false;
-    }
     if (!ok) {
         dlclose(handle);
-        g_failure = why;
-        return lp::fail(LP_ERR_UNAVAILABLE, "%s", why.c_str());
+        return load_failed(LP_ERR_BACKEND_BROKEN, lib + ": " + why);
+    }
+    const int init_status = init();
+    if (init_status != LP_OK) {
+        why = std::string(init_status == LP_ERR_UNAVAILABLE ? "" : "CUDA backend loaded but unusable: ") + b.last_error();
+        dlclose(handle);
+        return load_failed(init_status == LP_ERR_UNAVAILABLE ? LP_ERR_UNAVAILABLE : LP_ERR_BACKEND_BROKEN, why);
     }
     g_backend = b;
     g_loaded = true;
@@ -127,13 +144,24 @@ const CudaBackend *loaded_backend() {
 }
 
 int not_loaded() {
-    return lp::fail(LP_ERR_UNAVAILABLE, "the CUDA backend is not loaded (call lp_cuda_load first)%s%s",
+    std::lock_guard<std::mutex> lock(g_mutex);
+    return lp::fail(g_failure.empty() ? LP_ERR_UNAVAILABLE : g_failure_status,
+                    "the CUDA backend is not loaded (call lp_cuda_load first)%s%s",
                     g_failure.empty() ? "" : "; last attempt: ", g_failure.c_str());
 }
 
 // Passes a backend status through, copying the backend's message into our own error slot.
 int forward(int status, const CudaBackend *b) {
     return status == LP_OK ? LP_OK : lp::fail(status, "%s", b->last_error());
+}
+
+// The loaded backend with the device lp_cuda_load selected made current on this thread (the CUDA
+// runtime's current device is per thread); else the status, with the error set.
+int enter(const CudaBackend **out) {
+    const CudaBackend *b = loaded_backend();
+    if (b == nullptr) return not_loaded();
+    *out = b;
+    return forward(b->use_device(), b);
 }
 
 }  // namespace
@@ -148,6 +176,11 @@ const CudaEngineApi *cuda_engine_api() {
 std::string cuda_unavailability() {
     std::lock_guard<std::mutex> lock(g_mutex);
     return g_failure.empty() ? std::string("lp_cuda_load was not called") : g_failure;
+}
+
+int cuda_unavailability_status() {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    return g_failure.empty() ? LP_ERR_UNAVAILABLE : g_failure_status;
 }
 
 }  // namespace lp
@@ -180,8 +213,8 @@ LP_API int lp_cuda_masked_linear_ce(const void *h, const void *W, int dtype, con
                                     float *loss_out, float *dh, float *dW, float *logp_out, float *entropy_out,
                                     void *workspace, int64_t workspace_bytes, int64_t chunk_bytes, void *stream) {
     lp::clear_error();
-    const CudaBackend *b = loaded_backend();
-    if (b == nullptr) return not_loaded();
+    const CudaBackend *b = nullptr;
+    if (int st = enter(&b); st != LP_OK) return st;
     if (N < 0 || D < 1 || V < 1) return lp::fail(LP_ERR_INVALID_ARGUMENT, "bad sizes N=%lld D=%lld V=%lld",
                                                  (long long)N, (long long)D, (long long)V);
     if (dtype != LP_F32 && dtype != LP_BF16 && dtype != LP_F16)
@@ -206,24 +239,24 @@ LP_API int lp_cuda_malloc(size_t bytes, void **out) {
     lp::clear_error();
     if (out == nullptr) return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_malloc: null output pointer");
     *out = nullptr;
-    const CudaBackend *b = loaded_backend();
-    if (b == nullptr) return not_loaded();
+    const CudaBackend *b = nullptr;
+    if (int st = enter(&b); st != LP_OK) return st;
     if (bytes == 0) return LP_OK;
     return forward(b->malloc(bytes, out), b);
 }
 
 LP_API int lp_cuda_free(void *ptr) {
     lp::clear_error();
-    const CudaBackend *b = loaded_backend();
-    if (b == nullptr) return not_loaded();
+    const CudaBackend *b = nullptr;
+    if (int st = enter(&b); st != LP_OK) return st;
     if (ptr == nullptr) return LP_OK;
     return forward(b->free(ptr), b);
 }
 
 LP_API int lp_cuda_memcpy_h2d(void *dst_device, const void *src_host, size_t bytes) {
     lp::clear_error();
-    const CudaBackend *b = loaded_backend();
-    if (b == nullptr) return not_loaded();
+    const CudaBackend *b = nullptr;
+    if (int st = enter(&b); st != LP_OK) return st;
     if (bytes == 0) return LP_OK;
     if (dst_device == nullptr || src_host == nullptr)
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_memcpy_h2d: null pointer for %zu bytes", bytes);
@@ -232,8 +265,8 @@ LP_API int lp_cuda_memcpy_h2d(void *dst_device, const void *src_host, size_t byt
 
 LP_API int lp_cuda_memcpy_d2h(void *dst_host, const void *src_device, size_t bytes) {
     lp::clear_error();
-    const CudaBackend *b = loaded_backend();
-    if (b == nullptr) return not_loaded();
+    const CudaBackend *b = nullptr;
+    if (int st = enter(&b); st != LP_OK) return st;
     if (bytes == 0) return LP_OK;
     if (dst_host == nullptr || src_device == nullptr)
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_memcpy_d2h: null pointer for %zu bytes", bytes);
@@ -242,8 +275,8 @@ LP_API int lp_cuda_memcpy_d2h(void *dst_host, const void *src_device, size_t byt
 
 LP_API int lp_cuda_memset(void *ptr, int byte_value, size_t bytes) {
     lp::clear_error();
-    const CudaBackend *b = loaded_backend();
-    if (b == nullptr) return not_loaded();
+    const CudaBackend *b = nullptr;
+    if (int st = enter(&b); st != LP_OK) return st;
     if (bytes == 0) return LP_OK;
     if (ptr == nullptr) return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_memset: null pointer for %zu bytes", bytes);
     return forward(b->memset(ptr, byte_value, bytes), b);
@@ -251,8 +284,8 @@ LP_API int lp_cuda_memset(void *ptr, int byte_value, size_t bytes) {
 
 LP_API int lp_cuda_synchronize(void) {
     lp::clear_error();
-    const CudaBackend *b = loaded_backend();
-    if (b == nullptr) return not_loaded();
+    const CudaBackend *b = nullptr;
+    if (int st = enter(&b); st != LP_OK) return st;
     return forward(b->synchronize(), b);
 }
 
@@ -261,8 +294,8 @@ LP_API int lp_cuda_device_name(char *buf, size_t len) {
     if (buf == nullptr || len == 0)
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_device_name: null or empty buffer");
     buf[0] = '\0';
-    const CudaBackend *b = loaded_backend();
-    if (b == nullptr) return not_loaded();
+    const CudaBackend *b = nullptr;
+    if (int st = enter(&b); st != LP_OK) return st;
     return forward(b->device_name(buf, len), b);
 }
 
@@ -271,50 +304,54 @@ LP_API int lp_cuda_mem_get_info(size_t *free_bytes, size_t *total_bytes) {
     if (free_bytes == nullptr || total_bytes == nullptr)
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_mem_get_info: null output pointer");
     *free_bytes = *total_bytes = 0;
-    const CudaBackend *b = loaded_backend();
-    if (b == nullptr) return not_loaded();
+    const CudaBackend *b = nullptr;
+    if (int st = enter(&b); st != LP_OK) return st;
     return forward(b->mem_get_info(free_bytes, total_bytes), b);
 }
 
 // Engine kernels (issue 6): host-side argument checks here (sizes, dtype, null pointers), then the backend.
-LP_API int64_t lp_cuda_staircase_attention_workspace_size(int64_t T, int64_t S, int64_t H, int64_t Hkv, int64_t d,
-                                                          int dtype) {
+LP_API int64_t lp_cuda_staircase_attention_workspace_size(int64_t T, int64_t n_queries, int64_t H, int64_t Hkv,
+                                                          int64_t d, int dtype) {
     const CudaBackend *b = loaded_backend();
-    if (b == nullptr || T < 0 || S < 0 || H < 1 || Hkv < 1 || d < 1) return -1;
-    return b->staircase_workspace_size(T, S, H, Hkv, d, dtype);
+    if (b == nullptr || T < 0 || n_queries < 0 || H < 1 || Hkv < 1 || d < 1) return -1;
+    return b->staircase_workspace_size(T, n_queries, H, Hkv, d, dtype);
 }
 
 LP_API int lp_cuda_staircase_attention(const void *q, const void *k_shared, const void *v_shared, int64_t T,
                                        const void *k_suffix, const void *v_suffix, const int64_t *branch_points,
-                                       const int64_t *suffix_offsets, int64_t n_branches, int64_t S, int64_t H,
-                                       int64_t Hkv, int64_t d, float scale, int dtype, float *out, void *workspace,
-                                       int64_t workspace_bytes, void *stream) {
+                                       const int64_t *suffix_offsets, int64_t n_branches, int64_t S,
+                                       const int64_t *query_rows, int64_t n_queries, int64_t H, int64_t Hkv, int64_t d,
+                                       float scale, int dtype, float *out, void *workspace, int64_t workspace_bytes,
+                                       void *stream) {
     lp::clear_error();
-    const CudaBackend *b = loaded_backend();
-    if (b == nullptr) return not_loaded();
+    const CudaBackend *b = nullptr;
+    if (int st = enter(&b); st != LP_OK) return st;
     if (H < 1 || Hkv < 1 || d < 1 || H % Hkv != 0)
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "bad head shape H=%lld Hkv=%lld d=%lld (H must be a multiple of Hkv)",
                         (long long)H, (long long)Hkv, (long long)d);
     if (T < 0 || n_branches < 0 || S < n_branches)
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "need T >= 0, n_branches >= 0 and S >= n_branches (T=%lld n=%lld S=%lld)",
                         (long long)T, (long long)n_branches, (long long)S);
+    if (n_queries < 0 || (query_rows == nullptr && n_queries != S))
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "n_queries=%lld: must be >= 0, and == S=%lld without query_rows",
+                        (long long)n_queries, (long long)S);
     if (dtype != LP_F32 && dtype != LP_BF16 && dtype != LP_F16)
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "unknown dtype code %d", dtype);
     if (!std::isfinite(scale)) return lp::fail(LP_ERR_INVALID_ARGUMENT, "scale is not finite");
-    if (n_branches == 0) return LP_OK;
+    if (n_branches == 0 || n_queries == 0) return LP_OK;
     if (!q || !k_suffix || !v_suffix || !branch_points || !suffix_offsets || !out || (T > 0 && (!k_shared || !v_shared)))
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "null pointer among the arguments");
     return forward(b->staircase_attention(q, k_shared, v_shared, T, k_suffix, v_suffix, branch_points, suffix_offsets,
-                                          n_branches, S, H, Hkv, d, scale, dtype, out, workspace, workspace_bytes,
-                                          stream),
+                                          n_branches, S, query_rows, n_queries, H, Hkv, d, scale, dtype, out, workspace,
+                                          workspace_bytes, stream),
                    b);
 }
 
 LP_API int lp_cuda_topk(const float *logits, int64_t B, int64_t V, int64_t n, int64_t *ids, float *probs,
                         void *stream) {
     lp::clear_error();
-    const CudaBackend *b = loaded_backend();
-    if (b == nullptr) return not_loaded();
+    const CudaBackend *b = nullptr;
+    if (int st = enter(&b); st != LP_OK) return st;
     if (B < 0 || V < 1 || n < 1 || n > V)
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_topk: need B >= 0, V >= 1 and 1 <= n <= V (B=%lld V=%lld n=%lld)",
                         (long long)B, (long long)V, (long long)n);
@@ -327,8 +364,8 @@ LP_API int lp_cuda_sample(const float *logits, int64_t B, int64_t V, double temp
                           const int64_t *request_ids, const int64_t *steps, int64_t *tokens, double *logprob,
                           double *entropy, void *stream) {
     lp::clear_error();
-    const CudaBackend *b = loaded_backend();
-    if (b == nullptr) return not_loaded();
+    const CudaBackend *b = nullptr;
+    if (int st = enter(&b); st != LP_OK) return st;
     if (B < 0 || V < 1)
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_sample: need B >= 0 and V >= 1 (B=%lld V=%lld)", (long long)B,
                         (long long)V);

@@ -24,8 +24,10 @@ struct CudaEngineApi {
 // The table, or nullptr while the CUDA backend is not loaded (lp_cuda_load not called or failed).
 const CudaEngineApi *cuda_engine_api();
 
-// Why the CUDA backend is not loaded (the last lp_cuda_load failure), for error messages.
+// Why the CUDA backend is not loaded (the last lp_cuda_load failure), for error messages, and that
+// failure's status (LP_ERR_UNAVAILABLE, or LP_ERR_BACKEND_BROKEN where a GPU is there but the backend failed).
 std::string cuda_unavailability();
+int cuda_unavailability_status();
 
 }  // namespace lp
 

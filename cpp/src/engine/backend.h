@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/model.h"
+#include "engine/thread_pool.h"
 
 namespace lp::engine {
 
@@ -50,8 +51,9 @@ class Backend {
 public:
     virtual ~Backend() = default;
     virtual std::unique_ptr<KvStore> allocate_kv(int64_t capacity) = 0;
-    // Runs `rows` through the model and writes their logits [rows.size(), vocab] to host memory.
-    // Rows sharing a `shared` store are attended in one staircase pass over it.
+    // Runs `rows` through the model (writing their keys and values) and their logits [rows.size(),
+    // vocab] to host memory; logits == nullptr skips the final norm and the LM head (a prefill whose
+    // logits no one reads). Rows sharing a `shared` store are attended in one staircase pass over it.
     virtual void forward(const std::vector<Row> &rows, float *logits) = 0;
     // The host weights were replaced in place (same names and shapes; no KV exists): refresh any copy.
     virtual void weights_changed() = 0;
@@ -59,8 +61,9 @@ public:
     virtual std::string describe() const = 0;
 };
 
-// The CPU backend: fp32 weights in host memory, OpenBLAS GEMMs, the staircase CPU twin.
-std::unique_ptr<Backend> make_cpu_backend(const ModelSpec &spec, const Weights &weights, int threads);
+// The CPU backend: fp32 weights in host memory, own GEMM for decode rows and OpenBLAS for prefill, the
+// staircase CPU twin; all parallel work on `pool` (the engine's, shared with token choice).
+std::unique_ptr<Backend> make_cpu_backend(const ModelSpec &spec, const Weights &weights, ThreadPool &pool);
 
 // The CUDA backend (cuda_backend_proxy.cpp): a proxy over liblinchpin_cuda.so reached through the
 // dispatcher, weights uploaded to the device (bf16 or fp32). Returns an lp status; on failure the

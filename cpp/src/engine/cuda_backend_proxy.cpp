@@ -96,7 +96,7 @@ private:
 int make_cuda_backend(const ModelSpec &spec, const Weights &weights, bool bf16, std::unique_ptr<Backend> *out) {
     const lp::CudaEngineApi *api = lp::cuda_engine_api();
     if (api == nullptr)
-        return lp::fail(LP_ERR_UNAVAILABLE, "the CUDA engine backend is not loaded: %s",
+        return lp::fail(lp::cuda_unavailability_status(), "the CUDA engine backend is not loaded: %s",
                         lp::cuda_unavailability().c_str());
     const int flags = (spec.tied ? LP_ENGINE_TIED_EMBEDDINGS : 0) | (spec.qkv_bias ? LP_ENGINE_QKV_BIAS : 0) |
                       (spec.o_bias ? LP_ENGINE_O_BIAS : 0) | (spec.mlp_bias ? LP_ENGINE_MLP_BIAS : 0);

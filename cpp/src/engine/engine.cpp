@@ -62,6 +62,7 @@ struct lp_engine {
     ModelSpec spec;
     Weights weights;
     int threads;
+    std::unique_ptr<ThreadPool> pool;   // the CPU backend's work and token choice over rows
     int64_t budget;
     int64_t in_use = 0;
     bool cuda = false, cuda_bf16 = false;   // LP_ENGINE_DEVICE_CUDA / LP_ENGINE_CUDA_BF16
@@ -71,7 +72,7 @@ struct lp_engine {
     int64_t next_id = 1;
     std::unique_ptr<Run> run;
     std::vector<float> logits;
-    std::vector<double> scratch;
+    std::vector<ChoiceScratch> scratch;   // token choice, one per pool worker
 };
 
 namespace {
@@ -137,6 +138,8 @@ extern "C" LP_API int lp_engine_create(int family, int64_t vocab, int64_t hidden
         // The budget counts the backend's bytes: bf16 KV on the CUDA backend takes 2 bytes an element.
         e->spec.kv_elem_bytes = e->cuda_bf16 ? 2 : 4;
         e->threads = num_threads;
+        e->pool = std::make_unique<ThreadPool>(num_threads);
+        e->scratch.resize(static_cast<size_t>(e->pool->size()));
         e->budget = kv_budget_bytes;
         *out = e.release();
         return (int)LP_OK;
@@ -195,7 +198,7 @@ extern "C" LP_API int lp_engine_finalize(lp_engine *e) {
             if (status != LP_OK) return status;   // message set by make_cuda_backend
             e->backend = std::move(b);
         } else {
-            e->backend = make_cpu_backend(e->spec, e->weights, e->threads);
+            e->backend = make_cpu_backend(e->spec, e->weights, *e->pool);
         }
         return (int)LP_OK;
     });
@@ -253,14 +256,16 @@ extern "C" LP_API int lp_engine_prefill(lp_engine *e, const int64_t *tokens, con
             float *lg = logits_out;
             if (lg) {
                 lg += c0 * V;
-            } else {
+            } else if (top_n_count > 0) {
                 e->logits.resize((c1 - c0) * V);
                 lg = e->logits.data();
-            }
+            }   // else nobody reads the logits: the backend skips the LM head
             e->backend->forward(chunk, lg);
             if (top_n_count > 0)
-                for (int64_t r = c0; r < c1; ++r)
-                    top_n(lg + (r - c0) * V, V, top_n_count, topk_ids + r * top_n_count, topk_probs + r * top_n_count);
+                e->pool->parallel_chunks(c1 - c0, 1, [&](int64_t a, int64_t b, int) {
+                    for (int64_t r = c0 + a; r < c0 + b; ++r)
+                        top_n(lg + (r - c0) * V, V, top_n_count, topk_ids + r * top_n_count, topk_probs + r * top_n_count);
+                });
         }
         for (int64_t i = 0; i < n; ++i) {
             out_ids[i] = e->next_id++;
@@ -371,11 +376,17 @@ extern "C" LP_API int lp_engine_rollout_step(lp_engine *e, int64_t *finished, in
             }
             e->logits.resize(rows.size() * V);
             e->backend->forward(rows, e->logits.data());
+            // Token choice, rows spread over the threads (a row over a large vocabulary is ~1 ms).
+            std::vector<Choice> chosen(rows.size());
+            e->pool->parallel_for(static_cast<int64_t>(rows.size()), [&](int64_t r, int worker) {
+                const Branch &b = run.branches[active[r]->branch];
+                double u = run.temperature > 0 ? counter_uniform(run.seed, (uint64_t)b.request, b.tokens.size()) : 0.0;
+                chosen[r] = choose(e->logits.data() + r * V, V, run.temperature, run.top_p, u, e->scratch[worker]);
+            });
             for (size_t r = 0; r < rows.size(); ++r) {
                 Slot &slot = *active[r];
                 Branch &b = run.branches[slot.branch];
-                double u = run.temperature > 0 ? counter_uniform(run.seed, (uint64_t)b.request, b.tokens.size()) : 0.0;
-                Choice c = choose(e->logits.data() + r * V, V, run.temperature, run.top_p, u, e->scratch);
+                const Choice &c = chosen[r];
                 b.tokens.push_back(c.token);
                 b.sum_logprob += c.logprob;
                 b.sum_entropy += c.entropy;

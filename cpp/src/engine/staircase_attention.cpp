@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "core/error.h"
+#include "cpu/fast_exp.h"
+#include "engine/simd.h"
 #include "engine/thread_pool.h"
 
 namespace lp::engine {
@@ -15,15 +17,22 @@ namespace {
 
 constexpr int64_t kTile = 64;
 
-// Eight partial sums so the compiler vectorises without reassociating a single sum.
-inline float dot(const float *a, const float *b, int64_t n) {
-    float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+// d-long dot product in 8 lanes (vectorised in the AVX2 clone), lanes summed in a fixed order.
+LP_INLINE float dot(const float *a, const float *b, int64_t n) {
+    simd::v8f acc{};
     int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; ++j) s[j] += a[i + j] * b[i + j];
+    for (; i + 8 <= n; i += 8) acc += simd::load8(a + i) * simd::load8(b + i);
     float tail = 0;
     for (; i < n; ++i) tail += a[i] * b[i];
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) + tail;
+    return simd::hsum(acc) + tail;
+}
+
+// acc[0, d) = acc · scale + p · v: one value row folded into the running sum.
+LP_INLINE void axpy(float *acc, float scale, float p, const float *v, int64_t d) {
+    const simd::v8f sv = simd::v8f{} + scale, pv = simd::v8f{} + p;
+    int64_t c = 0;
+    for (; c + 8 <= d; c += 8) simd::store8(acc + c, simd::load8(acc + c) * sv + pv * simd::load8(v + c));
+    for (; c < d; ++c) acc[c] = acc[c] * scale + p * v[c];
 }
 
 // Online softmax state of one (row, head): running max m, Σ exp(s − m), Σ exp(s − m)·v.
@@ -34,24 +43,24 @@ struct Softmax {
 };
 
 // Folds scores s[0, n) with values V rows (position i at v + i * stride) into st.
-inline void fold(Softmax &st, const float *s, int64_t n, const float *v, int64_t stride, int64_t d) {
+LP_INLINE void fold(Softmax &st, float *s, int64_t n, const float *v, int64_t stride, int64_t d) {
     float mt = s[0];
-    for (int64_t i = 1; i < n; ++i) mt = std::max(mt, s[i]);
-    float m = std::max(st.m, mt);
-    float rescale = std::exp(st.m - m);   // 0 on the first fold (st.m = −inf)
-    st.l *= rescale;
-    for (int64_t c = 0; c < d; ++c) st.acc[c] *= rescale;
+    for (int64_t i = 1; i < n; ++i) mt = mt > s[i] ? mt : s[i];
+    const float m = st.m > mt ? st.m : mt;
+    float rescale = lp::cpu::fast_exp(st.m - m);   // 0 on the first fold (st.m = −inf)
+    for (int64_t i = 0; i < n; ++i) s[i] = lp::cpu::fast_exp(s[i] - m);   // vectorised: no libm call
+    float l = st.l * rescale;
     for (int64_t i = 0; i < n; ++i) {
-        float p = std::exp(s[i] - m);
-        st.l += p;
-        const float *vi = v + i * stride;
-        for (int64_t c = 0; c < d; ++c) st.acc[c] += p * vi[c];
+        l += s[i];
+        axpy(st.acc, i == 0 ? rescale : 1.0f, s[i], v + i * stride, d);
     }
+    st.l = l;
     st.m = m;
 }
 
 }  // namespace
 
+LP_SIMD_CLONES
 void staircase_attention_kv_head(const SharedKv &shared, const AttnRow *rows, int64_t n_rows, const AttnShape &shape,
                                  int64_t g) {
     const int64_t d = shape.d, group = shape.H / shape.Hkv;
@@ -108,8 +117,9 @@ void staircase_attention_kv_head(const SharedKv &shared, const AttnRow *rows, in
 extern "C" LP_API int lp_cpu_staircase_attention(const float *q, const float *k_shared, const float *v_shared, int64_t T,
                                                  const float *k_suffix, const float *v_suffix,
                                                  const int64_t *branch_points, const int64_t *suffix_offsets,
-                                                 int64_t n_branches, int64_t H, int64_t Hkv, int64_t d, float scale,
-                                                 float *out, int num_threads) {
+                                                 int64_t n_branches, const int64_t *query_rows, int64_t n_queries,
+                                                 int64_t H, int64_t Hkv, int64_t d, float scale, float *out,
+                                                 int num_threads) {
     using namespace lp::engine;
     lp::clear_error();
     if (H < 1 || Hkv < 1 || d < 1 || H % Hkv != 0)
@@ -128,20 +138,34 @@ extern "C" LP_API int lp_cpu_staircase_attention(const float *q, const float *k_
         if (suffix_offsets[i + 1] <= suffix_offsets[i])
             return lp::fail(LP_ERR_INVALID_ARGUMENT, "branch %lld has an empty suffix (offsets must increase)", (long long)i);
     }
+    const int64_t S = suffix_offsets[n_branches];
+    if (query_rows == nullptr && n_queries != S)
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "without query_rows every suffix row is a query: n_queries must be %lld, got %lld",
+                        (long long)S, (long long)n_queries);
+    if (n_queries < 0) return lp::fail(LP_ERR_INVALID_ARGUMENT, "negative n_queries");
+    for (int64_t j = 0; query_rows != nullptr && j < n_queries; ++j)
+        if (query_rows[j] < 0 || query_rows[j] >= S)
+            return lp::fail(LP_ERR_INVALID_ARGUMENT, "query_rows[%lld]=%lld outside the %lld suffix rows", (long long)j,
+                            (long long)query_rows[j], (long long)S);
     try {
-        const int64_t S = suffix_offsets[n_branches], hd = H * d, kvd = Hkv * d;
-        std::vector<AttnRow> rows(S);
-        for (int64_t i = 0; i < n_branches; ++i) {
-            for (int64_t r = suffix_offsets[i]; r < suffix_offsets[i + 1]; ++r) {
-                int64_t j = r - suffix_offsets[i];
-                rows[r] = AttnRow{q + r * hd, branch_points[i], k_suffix + suffix_offsets[i] * kvd,
-                                  v_suffix + suffix_offsets[i] * kvd, j + 1, out + r * hd};
-            }
+        const int64_t hd = H * d, kvd = Hkv * d;
+        std::vector<AttnRow> rows(n_queries);
+        int64_t branch = 0;
+        for (int64_t j = 0; j < n_queries; ++j) {
+            const int64_t r = query_rows != nullptr ? query_rows[j] : j;
+            // the branch holding suffix row r: the last i with offsets[i] <= r
+            if (query_rows != nullptr || r >= suffix_offsets[branch + 1] || r < suffix_offsets[branch])
+                branch = std::upper_bound(suffix_offsets, suffix_offsets + n_branches + 1, r) - suffix_offsets - 1;
+            const int64_t first = suffix_offsets[branch];
+            rows[j] = AttnRow{q + j * hd, branch_points[branch], k_suffix + first * kvd, v_suffix + first * kvd,
+                              r - first + 1, out + j * hd};
         }
         SharedKv shared{k_shared, v_shared, kvd};
         AttnShape shape{H, Hkv, d, scale, kvd};
         ThreadPool pool(static_cast<int>(std::min<int64_t>(num_threads > 0 ? num_threads : 0, Hkv)));
-        pool.parallel_for(Hkv, [&](int64_t g, int) { staircase_attention_kv_head(shared, rows.data(), S, shape, g); });
+        pool.parallel_for(Hkv, [&](int64_t g, int) {
+            staircase_attention_kv_head(shared, rows.data(), n_queries, shape, g);
+        });
         return LP_OK;
     } catch (const std::bad_alloc &) {
         return lp::fail(LP_ERR_OUT_OF_MEMORY, "out of host memory in staircase attention");

@@ -16,6 +16,12 @@ void top_n(const float *logits, int64_t V, int64_t n, int64_t *ids, float *probs
 // the three, so a branch draws the same numbers whatever it is batched with.
 double counter_uniform(uint64_t seed, uint64_t request, uint64_t step);
 
+// Buffers choose() reuses between calls (one per thread): tempered probabilities and token ids.
+struct ChoiceScratch {
+    std::vector<double> p;
+    std::vector<int32_t> ids;
+};
+
 struct Choice {
     int64_t token;
     double logprob;   // log softmax(logits)[token], temperature 1
@@ -24,9 +30,10 @@ struct Choice {
 
 // Greedy (arg-max, lowest id on ties) when temperature <= 0; else dev.linchpin.model.Generation.draw's
 // rule: softmax(logits / temperature), the most probable tokens (ties to the lowest id) up to top_p of
-// the mass, then the token where u · kept mass falls. With top_p >= 1 no sort is needed and tokens
-// are walked in id order (the same distribution).
-Choice choose(const float *logits, int64_t V, double temperature, double top_p, double u, std::vector<double> &scratch);
+// the mass, then the token where u · kept mass falls. With top_p >= 1 tokens are walked in id order
+// (the same distribution); with top_p < 1 the nucleus and the token are found by weighted selection
+// in that order, not by sorting the vocabulary.
+Choice choose(const float *logits, int64_t V, double temperature, double top_p, double u, ChoiceScratch &scratch);
 
 }  // namespace lp::engine
 

@@ -32,7 +32,7 @@ extern "C" LP_API int lp_cpu_sample(const float *logits, int64_t B, int64_t V, d
     if (!logits || !tokens || (temperature > 0 && (!request_ids || !steps)))
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cpu_sample: null pointer");
     try {
-        std::vector<double> scratch;
+        lp::engine::ChoiceScratch scratch;
         for (int64_t r = 0; r < B; ++r) {
             // Same draw as the engine: u only matters when sampling.
             const double u = temperature > 0 ? lp::engine::counter_uniform(seed, (uint64_t)request_ids[r], (uint64_t)steps[r])

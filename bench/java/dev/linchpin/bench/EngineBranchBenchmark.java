@@ -27,7 +27,8 @@ import org.bytedeco.pytorch.global.torch;
  * sides generate exactly the same number of tokens). Prints one JSON line; also checks that the two
  * produce the same tokens.
  *
- * <p>Usage: EngineBranchBenchmark [T maxNew threads maxBatch]
+ * <p>Usage: EngineBranchBenchmark [T maxNew threads maxBatch [engine-only]] — "engine-only" skips the
+ * naive baseline (for profiling and thread scaling; speedup and identical_outputs are then absent).
  */
 public final class EngineBranchBenchmark {
     private EngineBranchBenchmark() {}
@@ -37,6 +38,7 @@ public final class EngineBranchBenchmark {
         int maxNew = args.length > 1 ? Integer.parseInt(args[1]) : 32;
         int threads = args.length > 2 ? Integer.parseInt(args[2]) : 1;
         int maxBatch = args.length > 3 ? Integer.parseInt(args[3]) : 64;
+        boolean engineOnly = args.length > 4 && args[4].equals("engine-only");
         Loader.load(torch.class);
         torch.set_num_threads(1);
         // A small Llama: 4 layers, d=256, GQA 8/2, vocab 4096 (≈ 4.9M parameters).
@@ -62,6 +64,16 @@ public final class EngineBranchBenchmark {
             double engineSeconds = (System.nanoTime() - t0) / 1e9;
             engine.release(t);
 
+            long tokens = 0;
+            for (RolloutOutput o : staircase) tokens += o.tokens().length;
+            if (engineOnly) {
+                System.out.println(String.format(Locale.ROOT,
+                        "{\"T\":%d,\"k\":%d,\"branches\":%d,\"max_new\":%d,\"threads\":%d,\"max_batch\":%d,"
+                                + "\"branch_tokens\":%d,\"engine_s\":%.3f,\"engine_tok_s\":%.1f}",
+                        T, k, branches.size(), maxNew, threads, maxBatch, tokens, engineSeconds, tokens / engineSeconds));
+                return;
+            }
+
             long t1 = System.nanoTime();
             List<long[]> naive = new ArrayList<>();
             for (Branch b : branches) {
@@ -72,9 +84,7 @@ public final class EngineBranchBenchmark {
             double naiveSeconds = (System.nanoTime() - t1) / 1e9;
 
             int same = 0;
-            long tokens = 0;
             for (int i = 0; i < branches.size(); i++) {
-                tokens += staircase.get(i).tokens().length;
                 if (Arrays.equals(staircase.get(i).tokens(), naive.get(i))) same++;
             }
             System.out.println(String.format(Locale.ROOT,

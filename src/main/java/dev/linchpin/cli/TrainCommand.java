@@ -212,7 +212,7 @@ public final class TrainCommand implements Callable<Integer> {
                 }
                 if (!dev.linchpin.nativ.CudaBackend.isAvailable()) {
                     throw new IllegalArgumentException("--device cuda: the fused loss kernel's CUDA backend is unavailable: "
-                            + dev.linchpin.nativ.CudaBackend.unavailabilityCause());
+                            + dev.linchpin.nativ.CudaBackend.unavailabilityReason());
                 }
                 return new Device("cuda:0");
             default:

@@ -6,7 +6,7 @@ package dev.linchpin.engine;
  * passes, returning logits to the host.
  */
 public enum EngineDevice {
-    /** fp32 host weights and KV, OpenBLAS GEMMs, worker threads. */
+    /** fp32 host weights and KV, the engine's own decode GEMM and OpenBLAS for prefill, worker threads. */
     CPU(0),
     /** The CUDA backend with fp32 device weights and KV (cuBLAS or own GEMMs, fp32 accumulation). */
     CUDA(16),

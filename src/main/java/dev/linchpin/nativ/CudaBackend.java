@@ -12,13 +12,16 @@ import org.bytedeco.javacpp.Loader;
  * libraries. The library is found, in order, at {@code $LINCHPIN_CUDA_LIB}, the system property
  * {@code linchpin.cuda.lib}, or inside the jar next to {@code liblinchpin.so} (absent when the
  * project was built without nvcc). {@link #isAvailable()} / {@link #unavailabilityCause()} say whether
- * it loaded and found a device, and why not.
+ * it loaded and found a device, and why not: the cause is a {@link BackendUnavailableException} whose
+ * {@link BackendUnavailableException#isBroken()} tells "no CUDA here" (not built, no driver, no capable
+ * device) from "a GPU is there but the backend failed" (a library that does not load, an ABI mismatch,
+ * a CUDA error while probing), with the failure underneath as its cause.
  */
 public final class CudaBackend {
     private static final String LIBRARY = "liblinchpin_cuda.so";
     private static final Object LOCK = new Object();
     private static volatile boolean attempted;
-    private static volatile String cause;
+    private static volatile BackendUnavailableException cause;
 
     private CudaBackend() {}
 
@@ -27,8 +30,12 @@ public final class CudaBackend {
         return unavailabilityCause() == null;
     }
 
-    /** Why CUDA cannot be used (library not built, no driver, no device, ...), or null if it can. */
-    public static String unavailabilityCause() {
+    /**
+     * Why CUDA cannot be used, or null if it can. The exception's message says why,
+     * {@link BackendUnavailableException#isBroken()} whether a GPU is there but the backend failed, and
+     * its cause is the failure underneath (the native library's, an extraction's) where there is one.
+     */
+    public static BackendUnavailableException unavailabilityCause() {
         if (!attempted) {
             synchronized (LOCK) {
                 if (!attempted) {
@@ -40,10 +47,16 @@ public final class CudaBackend {
         return cause;
     }
 
-    /** Throws {@link BackendUnavailableException} with the cause unless CUDA is available. */
+    /** The reason alone, for messages: what {@link #unavailabilityCause()} says, or null if CUDA is available. */
+    public static String unavailabilityReason() {
+        BackendUnavailableException why = unavailabilityCause();
+        return why == null ? null : reasonOf(why);
+    }
+
+    /** Throws a {@link BackendUnavailableException} (the cause chained) unless CUDA is available. */
     public static void ensureAvailable() {
-        String why = unavailabilityCause();
-        if (why != null) throw new BackendUnavailableException("CUDA backend unavailable: " + why);
+        BackendUnavailableException why = unavailabilityCause();
+        if (why != null) throw new BackendUnavailableException(why.status(), "CUDA backend unavailable: " + reasonOf(why), why);
     }
 
     /** Number of CUDA devices the backend sees (0 when unavailable). */
@@ -51,21 +64,35 @@ public final class CudaBackend {
         return isAvailable() ? LinchpinNative.lp_cuda_device_count() : 0;
     }
 
-    private static String tryLoad() {
-        if (!NativeLibrary.isAvailable()) return NativeLibrary.unavailabilityCause();
+    // The message without the "[STATUS] " prefix LinchpinNativeException adds.
+    private static String reasonOf(BackendUnavailableException e) {
+        String m = e.getMessage();
+        String prefix = "[" + NativeStatus.name(e.status()) + "] ";
+        return m.startsWith(prefix) ? m.substring(prefix.length()) : m;
+    }
+
+    private static BackendUnavailableException tryLoad() {
+        if (!NativeLibrary.isAvailable()) {
+            return new BackendUnavailableException(NativeStatus.UNAVAILABLE,
+                    "Linchpin's native library is unavailable: " + NativeLibrary.unavailabilityCause(), null);
+        }
         String path;
         try {
             path = locate();
         } catch (IOException e) {
-            return "cannot extract " + LIBRARY + " from the jar: " + e.getMessage();
+            return new BackendUnavailableException(NativeStatus.BACKEND_BROKEN,
+                    "cannot extract " + LIBRARY + " from the jar: " + e.getMessage(), e);
         }
         if (path == null) {
-            return LIBRARY + " is not in this build (the project was built without nvcc, or with "
-                    + "-Dlinchpin.cuda=OFF); set LINCHPIN_CUDA_LIB to a built copy";
+            return new BackendUnavailableException(NativeStatus.UNAVAILABLE, LIBRARY + " is not in this build (the project "
+                    + "was built without nvcc, or with -Dlinchpin.cuda=OFF); set LINCHPIN_CUDA_LIB to a built copy", null);
         }
         try (BytePointer p = new BytePointer(path)) {
             int status = LinchpinNative.lp_cuda_load(p);
-            return status == NativeStatus.OK ? null : NativeStatus.lastError();
+            if (status == NativeStatus.OK) return null;
+            String message = NativeStatus.lastError();
+            int kind = status == NativeStatus.UNAVAILABLE ? NativeStatus.UNAVAILABLE : NativeStatus.BACKEND_BROKEN;
+            return new BackendUnavailableException(kind, message, null);
         }
     }
 

@@ -86,7 +86,8 @@ public final class LinchpinNative {
             @Cast("const float*") FloatPointer vShared, long T,
             @Cast("const float*") FloatPointer kSuffix, @Cast("const float*") FloatPointer vSuffix,
             @Cast("const int64_t*") LongPointer branchPoints, @Cast("const int64_t*") LongPointer suffixOffsets,
-            long nBranches, long H, long Hkv, long d, float scale, FloatPointer out, int numThreads);
+            long nBranches, @Cast("const int64_t*") LongPointer queryRows, long nQueries, long H, long Hkv, long d,
+            float scale, FloatPointer out, int numThreads);
 
     public static native int lp_engine_create(int family, long vocab, long hidden, long intermediate, long layers,
             long heads, long kvHeads, long headDim, double rmsEps, int flags,

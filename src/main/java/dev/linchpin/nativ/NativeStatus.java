@@ -8,6 +8,8 @@ public final class NativeStatus {
     public static final int CUDA = 3;
     public static final int UNAVAILABLE = 4;
     public static final int INTERNAL = 5;
+    /** A GPU is there but the CUDA backend failed (a library that does not load, an ABI mismatch, ...). */
+    public static final int BACKEND_BROKEN = 6;
 
     private NativeStatus() {}
 
@@ -21,6 +23,7 @@ public final class NativeStatus {
         switch (status) {
             case INVALID_ARGUMENT -> throw new IllegalArgumentException(message);
             case UNAVAILABLE -> throw new BackendUnavailableException(message);
+            case BACKEND_BROKEN -> throw new BackendUnavailableException(BACKEND_BROKEN, message, null);
             default -> throw new LinchpinNativeException(status, message);
         }
     }
@@ -38,6 +41,7 @@ public final class NativeStatus {
             case CUDA -> "CUDA";
             case UNAVAILABLE -> "UNAVAILABLE";
             case INTERNAL -> "INTERNAL";
+            case BACKEND_BROKEN -> "BACKEND_BROKEN";
             default -> "status " + status;
         };
     }

@@ -4,13 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.linchpin.model.CausalLM;
 import dev.linchpin.model.ModelConfig;
 import dev.linchpin.nativ.BackendUnavailableException;
 import dev.linchpin.nativ.CudaBackend;
+import dev.linchpin.testing.CudaTesting;
 import dev.linchpin.testing.TinyModels;
 import dev.linchpin.testing.TorchTesting;
 import java.util.ArrayList;
@@ -31,21 +30,21 @@ import org.junit.jupiter.api.Test;
  * each rounded about ten times on the path to a logit in these 2-layer models, ~1e-2 together, so 3e-2
  * leaves a 3x margin; a float64 numpy simulation of exactly these roundings on these shapes gave
  * 0.66e-2 to 0.88e-2) with the CPU's arg-max wherever the CPU is confident (top-2 gap > 6x the row's
- * RMS bf16 deviation). GPU tests skip by assumption where {@link CudaBackend#isAvailable()} is false; the
- * test of the refusal without CUDA runs there instead.
+ * RMS bf16 deviation). GPU tests skip where there is no CUDA and fail where it is required or broken
+ * ({@link CudaTesting#assumeCudaBackend()}); the test of the refusal without CUDA runs there instead.
  */
 class RolloutEngineCudaTest {
     private static final long BUDGET = 64L << 20;
 
     @Test
     void withoutCudaACudaEngineIsRefusedWithTheReason() {
-        assumeFalse(CudaBackend.isAvailable(), "CUDA is available here");
+        CudaTesting.assumeNoCudaBackend();
         try (PointerScope scope = new PointerScope()) {
             CausalLM model = TinyModels.randomModel(TinyModels.tinyConfigs().get("llama"));
             for (EngineDevice device : List.of(EngineDevice.CUDA, EngineDevice.CUDA_BF16)) {
                 BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
                         () -> RolloutEngine.fromModel(model, BUDGET, 1, device));
-                assertTrue(e.getMessage().contains(CudaBackend.unavailabilityCause()), e.getMessage());
+                assertTrue(e.getMessage().contains(CudaBackend.unavailabilityReason()), e.getMessage());
             }
             assertThrows(IllegalArgumentException.class, () -> RolloutEngine.fromModel(model, BUDGET, 1, null));
         }
@@ -54,7 +53,7 @@ class RolloutEngineCudaTest {
     @Test
     @Tag("gpu")
     void cudaLogitsAndGreedyTokensMatchTheCpuEngineForEveryFamily() {
-        assumeTrue(CudaBackend.isAvailable(), () -> "no CUDA: " + CudaBackend.unavailabilityCause());
+        CudaTesting.assumeCudaBackend();
         Random rnd = new Random(TorchTesting.seed("engine-cuda-parity"));
         for (Map.Entry<String, ModelConfig> e : TinyModels.tinyConfigs().entrySet()) {
             try (PointerScope scope = new PointerScope()) {
@@ -90,7 +89,7 @@ class RolloutEngineCudaTest {
     @Test
     @Tag("gpu")
     void aCudaEngineFollowsTheModelAfterUpdateWeights() {
-        assumeTrue(CudaBackend.isAvailable(), () -> "no CUDA: " + CudaBackend.unavailabilityCause());
+        CudaTesting.assumeCudaBackend();
         try (PointerScope scope = new PointerScope()) {
             ModelConfig c = TinyModels.tinyConfigs().get("olmo2-mha");
             CausalLM model = TinyModels.randomModel(c);

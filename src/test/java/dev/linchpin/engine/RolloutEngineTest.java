@@ -37,7 +37,7 @@ class RolloutEngineTest {
                 long[] tokens = TinyModels.randomIds(rnd, 70, e.getValue().vocabSize());   // crosses a 64-position tile
                 double[][] expected = EngineTesting.javaLogits(model, tokens);
                 try (RolloutEngine engine = RolloutEngine.fromModel(model, BUDGET, 2)) {
-                    assertEquals("CPU, fp32 weights and KV, OpenBLAS GEMMs, 2 threads", engine.describe());
+                    assertEquals("CPU, fp32 weights and KV, own GEMM up to 96 rows and OpenBLAS above, 2 threads", engine.describe());
                     float[] actual = engine.logits(tokens);
                     double num = 0, den = 0;
                     int v = e.getValue().vocabSize();

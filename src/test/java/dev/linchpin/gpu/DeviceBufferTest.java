@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.linchpin.nativ.BackendUnavailableException;
 import dev.linchpin.nativ.CudaBackend;
@@ -14,6 +12,7 @@ import dev.linchpin.nativ.CudaDevice;
 import dev.linchpin.nativ.DeviceBuffer;
 import dev.linchpin.nativ.LinchpinNative;
 import dev.linchpin.nativ.NativeStatus;
+import dev.linchpin.testing.CudaTesting;
 import java.util.Random;
 import org.bytedeco.javacpp.PointerPointer;
 import org.junit.jupiter.api.Tag;
@@ -30,9 +29,9 @@ class DeviceBufferTest {
 
     @Test
     void withoutCudaEveryEntryPointSaysWhy() {
-        assumeFalse(CudaBackend.isAvailable(), "CUDA is available here");
+        CudaTesting.assumeNoCudaBackend();
         BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> DeviceBuffer.allocate(16));
-        assertTrue(e.getMessage().contains(CudaBackend.unavailabilityCause()), e.getMessage());
+        assertTrue(e.getMessage().contains(CudaBackend.unavailabilityReason()), e.getMessage());
         assertThrows(BackendUnavailableException.class, CudaDevice::name);
         assertThrows(BackendUnavailableException.class, CudaDevice::synchronize);
         assertThrows(BackendUnavailableException.class, CudaDevice::memoryInfo);
@@ -48,7 +47,7 @@ class DeviceBufferTest {
     @Test
     @Tag("gpu")
     void roundTripsPoisonsAndChecksBounds() {
-        assumeTrue(CudaBackend.isAvailable(), () -> "CUDA backend unavailable: " + CudaBackend.unavailabilityCause());
+        CudaTesting.assumeCudaBackend();
         String name = CudaDevice.name();
         assertTrue(name.matches(".+ \\(sm_\\d+\\)"), name);
         long[] mem = CudaDevice.memoryInfo();

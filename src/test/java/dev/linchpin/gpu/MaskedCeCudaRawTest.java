@@ -2,13 +2,12 @@ package dev.linchpin.gpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.linchpin.nativ.CudaBackend;
 import dev.linchpin.nativ.CudaDevice;
 import dev.linchpin.nativ.DeviceBuffer;
 import dev.linchpin.nativ.LinchpinNative;
 import dev.linchpin.nativ.NativeStatus;
+import dev.linchpin.testing.CudaTesting;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -46,7 +45,7 @@ class MaskedCeCudaRawTest {
         "f16, 37, 33, 1000, 1.0, 0", "f16, 513, 128, 2053, 0.12, 0", "f16, 64, 4096, 777, 0.12, 0",
         "f16, 300, 64, 2053, 0.5, 3"})
     void matchesTheCpuTwin(String dtypeName, int n, int d, int v, double density, int chunkRows) {
-        assumeTrue(CudaBackend.isAvailable(), () -> "CUDA backend unavailable: " + CudaBackend.unavailabilityCause());
+        CudaTesting.assumeCudaBackend();
         int dtype = switch (dtypeName) {
             case "f32" -> F32;
             case "bf16" -> BF16;

@@ -2,9 +2,8 @@ package dev.linchpin.kernels;
 
 import static dev.linchpin.testing.TorchTesting.relErr;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.linchpin.nativ.CudaBackend;
+import dev.linchpin.testing.CudaTesting;
 import dev.linchpin.testing.TorchTesting;
 import java.util.Random;
 import org.bytedeco.javacpp.PointerScope;
@@ -29,7 +28,7 @@ class MaskedLinearCrossEntropyCudaTest {
         "Half, 64, 64, 3001, 1.0", "Half, 512, 256, 32000, 0.12"})
     void matchesTheCpuTwin(String dtype, long n, long d, long v, double density) {
         TorchTesting.assumeCuda();
-        assumeTrue(CudaBackend.isAvailable(), () -> "CUDA backend: " + CudaBackend.unavailabilityCause());
+        CudaTesting.assumeCudaBackend();
         ScalarType type = ScalarType.valueOf(dtype);
         Random rnd = new Random(TorchTesting.seed("cuda masked CE " + dtype));
         try (PointerScope scope = new PointerScope()) {

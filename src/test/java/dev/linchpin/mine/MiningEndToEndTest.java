@@ -216,7 +216,7 @@ class MiningEndToEndTest {
 
     @Test
     void aCudaEngineWithoutCudaIsAOneLineErrorAndWritesNothing() {
-        org.junit.jupiter.api.Assumptions.assumeFalse(dev.linchpin.nativ.CudaBackend.isAvailable(), "CUDA is available here");
+        dev.linchpin.testing.CudaTesting.assumeNoCudaBackend();
         Path out = scratch.resolve("masks-cuda.jsonl");
         List<String> args = MiningFixture.mineArgs(model, data, out, 4);
         args.addAll(List.of("--device", "cuda"));
@@ -225,7 +225,7 @@ class MiningEndToEndTest {
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         String log = err.toString(StandardCharsets.UTF_8);
         assertEquals(1, status, log);
-        assertTrue(log.contains("linchpin mine: error:") && log.contains(dev.linchpin.nativ.CudaBackend.unavailabilityCause()), log);
+        assertTrue(log.contains("linchpin mine: error:") && log.contains(dev.linchpin.nativ.CudaBackend.unavailabilityReason()), log);
         assertTrue(Files.notExists(out) || readQuietly(out).isEmpty(), "no records without an engine");
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,25 +22,38 @@ class NativeLibraryTest {
     void cudaAvailabilityIsExplained() {
         if (CudaBackend.isAvailable()) {
             assertNull(CudaBackend.unavailabilityCause());
+            assertNull(CudaBackend.unavailabilityReason());
             assertTrue(CudaBackend.deviceCount() > 0);
         } else {
-            String cause = CudaBackend.unavailabilityCause();
+            BackendUnavailableException cause = CudaBackend.unavailabilityCause();
+            String reason = CudaBackend.unavailabilityReason();
             assertNotNull(cause);
-            assertFalse(cause.isBlank(), "an unavailable backend must say why");
+            assertFalse(reason.isBlank(), "an unavailable backend must say why");
+            assertTrue(cause.getMessage().endsWith(reason), cause.getMessage());
             assertEquals(0, CudaBackend.deviceCount());
             BackendUnavailableException e = assertThrows(BackendUnavailableException.class, CudaBackend::ensureAvailable);
-            assertTrue(e.getMessage().contains(cause));
-            System.out.println("CUDA backend unavailable here: " + cause);
+            assertTrue(e.getMessage().contains(reason));
+            assertSame(cause, e.getCause(), "the cause chain is kept");
+            assertEquals(cause.status(), e.status());
+            System.out.println("CUDA backend unavailable here (" + (cause.isBroken() ? "broken" : "no CUDA") + "): " + reason);
         }
     }
 
     @Test
     void statusCodesBecomeTheRightExceptions() {
+        NativeLibrary.ensureLoaded();   // the messages come from lp_last_error, whatever order the tests run in
         NativeStatus.check(NativeStatus.OK, "ok");
         assertThrows(IllegalArgumentException.class, () -> NativeStatus.check(NativeStatus.INVALID_ARGUMENT, "x"));
-        assertThrows(BackendUnavailableException.class, () -> NativeStatus.check(NativeStatus.UNAVAILABLE, "x"));
+        BackendUnavailableException none = assertThrows(BackendUnavailableException.class,
+                () -> NativeStatus.check(NativeStatus.UNAVAILABLE, "x"));
+        assertFalse(none.isBroken());
+        BackendUnavailableException broken = assertThrows(BackendUnavailableException.class,
+                () -> NativeStatus.check(NativeStatus.BACKEND_BROKEN, "x"));
+        assertTrue(broken.isBroken());
+        assertEquals(NativeStatus.BACKEND_BROKEN, broken.status());
         LinchpinNativeException e = assertThrows(LinchpinNativeException.class,
                 () -> NativeStatus.check(NativeStatus.CUDA, "x"));
         assertEquals(NativeStatus.CUDA, e.status());
+        assertThrows(IllegalArgumentException.class, () -> new BackendUnavailableException(NativeStatus.CUDA, "x", null));
     }
 }

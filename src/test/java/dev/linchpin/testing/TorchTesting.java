@@ -7,7 +7,6 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.junit.jupiter.api.Assumptions;
 
 /** Small helpers shared by tests that use libtorch. */
 public final class TorchTesting {
@@ -53,7 +52,10 @@ public final class TorchTesting {
         return new Scalar(v);
     }
 
-    /** Skips (never fails) the calling test unless libtorch's CUDA build and a GPU are present. */
+    /**
+     * Skips the calling test unless libtorch's CUDA build and a GPU are present; where CUDA is required
+     * ({@link CudaTesting#required()}) it fails instead.
+     */
     public static void assumeCuda() {
         boolean cuda;
         try {
@@ -61,6 +63,6 @@ public final class TorchTesting {
         } catch (Throwable t) {
             cuda = false;
         }
-        Assumptions.assumeTrue(cuda, "libtorch has no CUDA device here (CPU build or no GPU)");
+        if (!cuda) CudaTesting.libtorchCudaMissing("libtorch has no CUDA device here (CPU build or no GPU)");
     }
 }
