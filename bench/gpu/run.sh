@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GPU verification, run on the GPU host from the bundle that bench/gpu/pack.sh built:
 #
-#   bash bundle/run.sh [--stages env,build,ctest,memcheck,java,bench,peers] [--budget SECONDS] [--quick]
+#   bash bundle/run.sh [--stages env,build,ctest,memcheck,java,mine,bench,peers] [--budget SECONDS] [--quick]
 #
 # Stages (each one's failure is recorded and the next one still runs, so every GPU hour leaves evidence):
 #   env       nvidia-smi, nvcc, compute-sanitizer, python3/torch versions
@@ -11,6 +11,9 @@
 #   memcheck  compute-sanitizer memcheck on every native CUDA test executable (name contains "cuda")
 #   java      every bundled JUnit test (libtorch-free; the "gpu"-tagged ones drive CUDA through JNI)
 #             on the carried runtime, with the freshly built liblinchpin_cuda.so
+#   mine      `linchpin mine` end to end from the bundle's jars (no libtorch) on the embedded default it
+#             carries (default/): --device cpu, cuda and cuda-bf16 on the same questions; fp32 masks must
+#             equal the CPU run's, bf16 agreement is reported; examples/min and branch tokens/s to bench.jsonl
 #   bench     every $LP_WORK/build/bench/bench_* executable; each prints JSON lines
 #   peers     every src/bench/gpu/peers/*.py, if `python3 -c 'import torch'` works and sees a GPU
 # Then src/bench/gpu/summarize.py writes results.md / results.json (python3; a plain fallback without it)
@@ -25,7 +28,7 @@ set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 START=$(date +%s)
-STAGES="env,build,ctest,memcheck,java,bench,peers"
+STAGES="env,build,ctest,memcheck,java,mine,bench,peers"
 BUDGET=540
 QUICK=0
 while [[ $# -gt 0 ]]; do
@@ -167,6 +170,67 @@ java_stage() {
     --details=tree --disable-banner --disable-ansi-colors --fail-if-no-tests
 }
 
+# ---- mining stage: `linchpin mine` on cpu / cuda / cuda-bf16 (owner: mining; keep edits inside) ----
+# Mines the first LP_MINE_EXAMPLES (default 48, --quick 16) training questions of the embedded default
+# carried in default/ three times, from the bundle's own jars and runtime, with the CUDA backend built
+# above. Prompts: the base template "{question}\n", the same text as the default's chat template renders
+# (pack.sh drops the template: jinjava would need java.desktop in the runtime). Fails if a run fails or the CUDA fp32 masks differ from the CPU's (bench/gpu/tools/CompareMasks:
+# kept flags, responses, alternatives, verdicts, critical positions); bf16 agreement is only reported.
+# Without a GPU (nvidia-smi) only the CPU run happens and the stage is skipped (exit 77) when it passed.
+mine_stage() {
+  local model="$HERE/default" dir="$WORK/mine" cp rc=0 dev n
+  n="${LP_MINE_EXAMPLES:-$([[ $QUICK == 1 ]] && echo 16 || echo 48)}"
+  [[ -f "$model/config.json" && -f "$model/data/train.jsonl" ]] || {
+    echo "no embedded default in the bundle ($model): pack.sh found none in the linchpin cache"; return 1; }
+  rm -rf "$dir" && mkdir -p "$dir"
+  head -n "$n" "$model/data/train.jsonl" > "$dir/train.jsonl"
+  cp="$(ls "$HERE"/lib/*.jar | grep -v console-standalone | paste -sd: -)"
+  if [[ -z "${LINCHPIN_CUBLAS_LIB:-}" ]] && command -v python3 >/dev/null 2>&1; then
+    # cuBLAS from a pip-installed CUDA PyTorch (site-packages/nvidia/cublas/lib), as the engine tests use it.
+    LINCHPIN_CUBLAS_LIB="$(python3 -c 'import glob, os, site, sys
+for d in site.getsitepackages() + [site.getusersitepackages()]:
+    for f in sorted(glob.glob(os.path.join(d, "nvidia", "cublas", "lib", "libcublas.so.*"))):
+        print(f); sys.exit()' 2>/dev/null || true)"
+    [[ -n "$LINCHPIN_CUBLAS_LIB" ]] && export LINCHPIN_CUBLAS_LIB
+  fi
+  local summary engine devices=(cpu)
+  # this_run's fields come last in the pretty-printed summary, after the same-named totals.
+  val() { sed -n "s/^ *\"$1\" : \([^,]*\),\{0,1\}$/\1/p" "$summary" | tail -1; }
+  [[ -n "$CC_RAW" ]] && devices+=(cuda cuda-bf16)
+  for dev in "${devices[@]}"; do
+    echo "--- linchpin mine --device $dev ($n questions)"
+    local t0=$SECONDS
+    if ! LINCHPIN_CUDA_LIB="$BUILD/lib/liblinchpin_cuda.so" "$JAVA" -Xss4m -cp "$cp" dev.linchpin.cli.Main mine \
+        --model "$model" --data "$dir/train.jsonl" --out "$dir/$dev.jsonl" --device "$dev" --threads "$(nproc)" \
+        --prompt-format base --prompt-template $'{question}\n' \
+        --batch-size 16 --max-branches 256 --progress log > "$dir/$dev.log" 2>&1; then
+      cat "$dir/$dev.log"; echo "mine --device $dev failed"; rc=1; continue
+    fi
+    grep -v '^mine \[' "$dir/$dev.log"
+    summary="$dir/$dev.jsonl.summary.json"
+    engine="$(sed -n 's/^mine: engine: //p' "$dir/$dev.log" | head -1 | tr -d '"\\')"
+    printf '{"bench":"mining","status":"ok","device":"%s","engine":"%s","questions":%s,"kept":%s,"critical":%s,"positions":%s,"branches":%s,"branch_tokens":%s,"seconds":%s,"examples_per_min":%s,"branch_tokens_per_s":%s,"wall_s":%s}\n' \
+      "$dev" "$engine" "$n" "$(val kept)" "$(val critical)" "$(val positions)" "$(val branches)" "$(val branch_tokens)" \
+      "$(val seconds)" "$(val examples_per_minute)" "$(val branch_tokens_per_second)" $((SECONDS - t0)) \
+      | tee -a "$WORK/bench.jsonl"
+  done
+  local tools="$HERE/tools:$cp" other require r
+  for other in cuda cuda-bf16; do
+    [[ -f "$dir/cpu.jsonl" && -f "$dir/$other.jsonl" ]] || continue
+    require=""
+    [[ $other == cuda ]] && require=--require-equal   # fp32 must agree exactly; bf16 agreement is reported
+    r=0
+    "$JAVA" -cp "$tools" CompareMasks "$dir/cpu.jsonl" "$dir/$other.jsonl" "cpu-vs-$other" $require \
+      > "$dir/compare-$other.jsonl" 2> "$dir/compare-$other.log" || r=$?
+    cat "$dir/compare-$other.jsonl" "$dir/compare-$other.log"
+    cat "$dir/compare-$other.jsonl" >> "$WORK/bench.jsonl"
+    [[ $r == 0 ]] || { echo "masks of --device $other differ from the CPU's (CompareMasks exit $r)"; rc=1; }
+  done
+  [[ $rc == 0 && -z "$CC_RAW" ]] && { echo "no GPU seen by nvidia-smi: CPU mining run only (it passed)"; return 77; }
+  return $rc
+}
+# ---- end of the mining stage ----
+
 bench_stage() {
   local exe n=0 rc=0 skipped=0
   for exe in "$BUILD"/bench/bench_*; do
@@ -199,13 +263,14 @@ peers_stage() {
 }
 
 export HERE WORK LOGS BUILD OPENBLAS JAVA NVCC SANITIZER ARCH CC_RAW TORCH_OK QUICK START BUDGET
-export -f left env_stage build_stage ctest_stage memcheck_stage java_stage bench_stage peers_stage
+export -f left env_stage build_stage ctest_stage memcheck_stage java_stage mine_stage bench_stage peers_stage
 
 stage env build env_stage
 stage build build build_stage
 stage ctest test ctest_stage
 stage memcheck test memcheck_stage
 stage java test java_stage
+stage mine test mine_stage
 stage bench bench bench_stage
 stage peers bench peers_stage
 

@@ -111,6 +111,7 @@ public final class MiningRun {
                 eos.addAll(engine.config().eosTokenIds());
                 long[] eosIds = eos.stream().mapToLong(Long::longValue).toArray();
                 engine.restrictVocabulary(Math.min(tokenizer.vocabSize(), engine.config().vocabSize()));
+                log.println("mine: engine: " + engine.describe());
                 CriticalTokenMiner miner = new CriticalTokenMiner(engine,
                         PromptEncoder.of(tokenizer, s.promptStyle(), s.promptTemplate(), s.systemPrompt()),
                         TokenText.of(tokenizer), new Verifier(), s.options(), eosIds);
