@@ -53,7 +53,7 @@ public final class CriticalTokenMiner {
         this.verifier = Objects.requireNonNull(verifier, "verifier");
         this.options = Objects.requireNonNull(options, "options");
         this.eosIds = eosIds.clone();
-        if (options.k() + 1 > engine.config().vocabSize()) {
+        if (options.k() + 1 > engine.validTokens()) {
             throw new IllegalArgumentException("k = " + options.k() + " needs a vocabulary of more than k tokens");
         }
     }
