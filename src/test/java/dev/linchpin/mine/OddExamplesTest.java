@@ -156,6 +156,21 @@ class OddExamplesTest {
         assertEquals(0, r.get("overall").get("failed_questions").asInt());
     }
 
+    @Test
+    void evaluationStopsWhenEveryQuestionFails() throws IOException {
+        Path allLong = scratch.resolve("all-long-eval.jsonl");
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 10; i++) lines.add(longQuestion("long-" + i));
+        Files.write(allLong, lines, StandardCharsets.UTF_8);
+        Path out = scratch.resolve("eval-all-long.json");
+        String log = run(List.of("eval", "--model", model.toString(), "--data", allLong.toString(), "--samples", "2",
+                "--max-new-tokens", "8", "--batch-size", "4", "--threads", "1", "--kv-budget-mb", "1", "--progress", "log",
+                "--out", out.toString()), 1)[1];
+        assertTrue(log.contains("linchpin eval: error:") && log.contains(ItemFailures.MAX_IN_A_ROW + " questions in a row")
+                && log.contains("KV budget"), log);
+        assertFalse(Files.exists(out), "no report for a stopped evaluation");
+    }
+
     private static void assertSameUpToEntropyRounding(JsonNode expected, JsonNode actual) {
         ObjectNode e = expected.deepCopy(), a = actual.deepCopy();
         List<JsonNode> es = responses(e), as = responses(a);
