@@ -13,6 +13,8 @@
  *                        top_p · Σ p (at least one token), then the first kept token whose running
  *                        mass exceeds u · kept mass (the last kept token if rounding leaves none).
  *   logprob = z[token] - lse and entropy = lse - Σ softmax·z, temperature 1, double.
+ *   Rows have stride V, and only ids [0, V_valid) exist (the rest pad the embedding beyond the
+ *   tokenizer): in the kernels `ld` is the stride and `V` the valid count every loop runs over.
  *
  * One block per row, no sort of the vocabulary:
  *   - top-n: a radix select (4 passes of 8 bits over order-preserving 32-bit keys of the logits) finds
@@ -177,7 +179,7 @@ __device__ int64_t nth_with_key(const float *z, int64_t V, uint32_t key, int64_t
 /* ---------------------------------------------------------------------------------------------
  * Top-n
  * --------------------------------------------------------------------------------------------- */
-__global__ void __launch_bounds__(NT) topk_kernel(const float *__restrict__ logits, int64_t V, int n,
+__global__ void __launch_bounds__(NT) topk_kernel(const float *__restrict__ logits, int64_t ld, int64_t V, int n,
                                                   int64_t *__restrict__ ids, float *__restrict__ probs) {
     __shared__ Scratch s;
     __shared__ int hist[256];
@@ -185,7 +187,7 @@ __global__ void __launch_bounds__(NT) topk_kernel(const float *__restrict__ logi
     __shared__ int s_remaining;
     __shared__ int s_gt;
     __shared__ int64_t cand[MAX_N];
-    const float *z = logits + int64_t(blockIdx.x) * V;
+    const float *z = logits + int64_t(blockIdx.x) * ld;
     const int tid = threadIdx.x;
 
     int64_t best = tid < V ? tid : 0;
@@ -356,14 +358,15 @@ __device__ Boundary weighted_select(const float *z, int64_t V, float m, double t
     return b;
 }
 
-__global__ void __launch_bounds__(NT) sample_kernel(const float *__restrict__ logits, int64_t V, double temperature,
+__global__ void __launch_bounds__(NT) sample_kernel(const float *__restrict__ logits, int64_t ld, int64_t V,
+                                                    double temperature,
                                                     double top_p, uint64_t seed,
                                                     const int64_t *__restrict__ request_ids,
                                                     const int64_t *__restrict__ steps, int64_t *__restrict__ tokens,
                                                     double *__restrict__ logprob, double *__restrict__ entropy) {
     __shared__ Scratch s;
     const int64_t row = blockIdx.x;
-    const float *z = logits + row * V;
+    const float *z = logits + row * ld;
     const int tid = threadIdx.x;
 
     int64_t best = tid < V ? tid : 0;
@@ -436,32 +439,34 @@ __global__ void __launch_bounds__(NT) sample_kernel(const float *__restrict__ lo
 
 extern "C" {
 
-LPCUDA_EXPORT int lpcuda_topk(const float *logits, int64_t B, int64_t V, int64_t n, int64_t *ids, float *probs,
-                              void *stream) {
+LPCUDA_EXPORT int lpcuda_topk(const float *logits, int64_t B, int64_t V, int64_t V_valid, int64_t n, int64_t *ids,
+                              float *probs, void *stream) {
     using namespace lpcuda;
     using namespace lpcuda::choice;
     clear_error();
-    if (B < 0 || V < 1 || n < 1 || n > V)
-        return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_topk: need B >= 0, V >= 1, 1 <= n <= V (B=%lld V=%lld n=%lld)",
-                    (long long)B, (long long)V, (long long)n);
+    if (B < 0 || V < 1 || V_valid < 1 || V_valid > V || n < 1 || n > V_valid)
+        return fail(LP_ERR_INVALID_ARGUMENT,
+                    "lpcuda_topk: need B >= 0, 1 <= V_valid <= V, 1 <= n <= V_valid (B=%lld V=%lld V_valid=%lld n=%lld)",
+                    (long long)B, (long long)V, (long long)V_valid, (long long)n);
     if (n > MAX_N) return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_topk: n=%lld > %d", (long long)n, MAX_N);
     if (B > 0x7fffffff) return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_topk: B=%lld >= 2^31", (long long)B);
     if (B == 0) return LP_OK;
     if (!logits || !ids || !probs) return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_topk: null pointer");
-    topk_kernel<<<static_cast<unsigned>(B), NT, 0, static_cast<cudaStream_t>(stream)>>>(logits, V, int(n), ids, probs);
+    topk_kernel<<<static_cast<unsigned>(B), NT, 0, static_cast<cudaStream_t>(stream)>>>(logits, V, V_valid, int(n), ids,
+                                                                                        probs);
     LPCUDA_CHECK_LAUNCH("topk_kernel");
     return LP_OK;
 }
 
-LPCUDA_EXPORT int lpcuda_sample(const float *logits, int64_t B, int64_t V, double temperature, double top_p,
-                                uint64_t seed, const int64_t *request_ids, const int64_t *steps, int64_t *tokens,
-                                double *logprob, double *entropy, void *stream) {
+LPCUDA_EXPORT int lpcuda_sample(const float *logits, int64_t B, int64_t V, int64_t V_valid, double temperature,
+                                double top_p, uint64_t seed, const int64_t *request_ids, const int64_t *steps,
+                                int64_t *tokens, double *logprob, double *entropy, void *stream) {
     using namespace lpcuda;
     using namespace lpcuda::choice;
     clear_error();
-    if (B < 0 || V < 1)
-        return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_sample: need B >= 0 and V >= 1 (B=%lld V=%lld)", (long long)B,
-                    (long long)V);
+    if (B < 0 || V < 1 || V_valid < 1 || V_valid > V)
+        return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_sample: need B >= 0 and 1 <= V_valid <= V (B=%lld V=%lld V_valid=%lld)",
+                    (long long)B, (long long)V, (long long)V_valid);
     if (std::isnan(temperature) || std::isnan(top_p))
         return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_sample: temperature and top_p must not be NaN");
     if (B > 0x7fffffff) return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_sample: B=%lld >= 2^31", (long long)B);
@@ -469,7 +474,7 @@ LPCUDA_EXPORT int lpcuda_sample(const float *logits, int64_t B, int64_t V, doubl
     if (!logits || !tokens || (temperature > 0 && (!request_ids || !steps)))
         return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_sample: null pointer");
     sample_kernel<<<static_cast<unsigned>(B), NT, 0, static_cast<cudaStream_t>(stream)>>>(
-        logits, V, temperature, top_p, seed, request_ids, steps, tokens, logprob, entropy);
+        logits, V, V_valid, temperature, top_p, seed, request_ids, steps, tokens, logprob, entropy);
     LPCUDA_CHECK_LAUNCH("sample_kernel");
     return LP_OK;
 }

@@ -16,7 +16,11 @@
 #                  junit-platform-console-standalone
 #   test-classes/  the test classes that need no libtorch (found with jdeps, transitively)
 #   test-classes.txt  the test classes run.sh runs (top-level *Test classes among them)
-#   tools/         ExtractJar.class (unpacks OpenBLAS for CMake on hosts without unzip)
+#   lib/ also      the CLI's other runtime jars for `linchpin mine` (Jackson, DJL tokenizers with only its
+#                  linux-x86_64 library, Jinja, picocli, ...; no libtorch, no report charts)
+#   default/       the embedded default model (config, safetensors, tokenizer) and 64 of its training
+#                  questions, from the linchpin cache, for run.sh's mine stage
+#   tools/         ExtractJar.class (unpacks OpenBLAS for CMake on hosts without unzip), CompareMasks.class
 #   src/           native sources: CMakeLists.txt, cmake/, cpp/, kernels/, tests/native/, bench/native/,
 #                  bench/gpu/ (peers, summary); OpenBLAS headers and libopenblas.so.0 travel once, inside
 #                  lib/openblas-*-linux-x86_64.jar, and run.sh extracts them
@@ -153,8 +157,71 @@ done > "$OUT_DIR/test-classes.txt"
 grep -q '^dev\.linchpin\.gpu\.MaskedCeCudaRawTest$' "$TMP/keep" \
   || die "dev.linchpin.gpu.MaskedCeCudaRawTest was dropped: it must not depend on libtorch"
 
+# ---- what the miner needs (owner: mining; keep edits inside) ----
+# `linchpin mine` runs from lib/ without libtorch: the CLI's runtime jars minus libtorch (pytorch), the
+# report's charts (jfree) and what is bundled above (javacpp, openblas). DJL's tokenizers jar and JNA
+# carry native libraries for several platforms: only linux-x86_64's travel.
+(cd "$ROOT" && mvn -B -q -ntp dependency:build-classpath -DincludeScope=runtime \
+    -Dmdep.outputFile="$TMP/runtime.classpath" >&2) || die "cannot list the runtime class path (mvn dependency:build-classpath)"
+tr ':' '\n' < "$TMP/runtime.classpath" | grep -v -e '/org/bytedeco/' -e '/org/jfree/' | while read -r j; do
+  [[ -f "$j" ]] || die "missing $j"
+  case "$(basename "$j")" in
+    tokenizers-*.jar|jna-[0-9]*.jar)
+      rm -rf "$TMP/slim" && mkdir -p "$TMP/slim"
+      (cd "$TMP/slim" && jar xf "$j")
+      find "$TMP/slim/native/lib" -mindepth 1 -maxdepth 1 -type d ! -name linux-x86_64 -exec rm -rf {} + 2>/dev/null || true
+      find "$TMP/slim/com/sun/jna" -mindepth 1 -maxdepth 1 -type d ! -name linux-x86-64 ! -name internal ! -name ptr \
+           ! -name win32 -exec rm -rf {} + 2>/dev/null || true
+      rm -f "$TMP/slim/META-INF/MANIFEST.MF" "$TMP"/slim/META-INF/*.SF "$TMP"/slim/META-INF/*.RSA "$TMP"/slim/META-INF/*.DSA
+      jar --create --file "$OUT_DIR/lib/$(basename "$j")" -C "$TMP/slim" . ;;
+    *) cp "$j" "$OUT_DIR/lib/" ;;
+  esac
+done
+# The embedded default (trained once per machine into the linchpin cache by the tests or the demo): the
+# newest complete cache directory (it has training.json).
+DEFAULT_ROOT="${LINCHPIN_CACHE:-$HOME/.cache/linchpin}/default"
+DEFAULT_DIR="$(ls -td "$DEFAULT_ROOT"/*/ 2>/dev/null | while read -r d; do [[ -f "$d/training.json" ]] && { echo "$d"; break; }; done || true)"
+if [[ -n "$DEFAULT_DIR" ]]; then
+  mkdir -p "$OUT_DIR/default/data"
+  for f in config.json model.safetensors tokenizer.json tokenizer_config.json special_tokens_map.json; do
+    cp "$DEFAULT_DIR/$f" "$OUT_DIR/default/" || die "embedded default $DEFAULT_DIR lacks $f"
+  done
+  head -n 64 "$DEFAULT_DIR/data/train.jsonl" > "$OUT_DIR/default/data/train.jsonl"
+  # Without its chat template: rendering one takes jinjava, whose EL needs java.beans (module
+  # java.desktop, +11 MB of runtime). run.sh's mine stage writes the same prompt with the base template
+  # "{question}\n" (the default's template renders a user turn as its text + newline, no generation
+  # prompt), so the tokens are the same. The default's tokenizer_config.json is TokenizerBuilder's
+  # pretty-printed JSON with chat_template last, on one line.
+  sed -z -i 's/,\n *"chat_template" : "[^\n]*"\n}/\n}/' "$OUT_DIR/default/tokenizer_config.json"
+  ! grep -q chat_template "$OUT_DIR/default/tokenizer_config.json" \
+    || die "cannot drop chat_template from $OUT_DIR/default/tokenizer_config.json (not TokenizerBuilder's layout?)"
+else
+  echo "pack.sh: warning: no trained embedded default under $DEFAULT_ROOT (run the tests or ./linchpin demo once):" \
+       "the bundle's mine stage will fail" >&2
+fi
+# Room for the miner's jars: libjvm.so (24 MB, stored raw by jlink) travels gzip'ed (8 MB), and
+# jre/bin/java becomes a small sh wrapper that unpacks it on first use (atomically: a temporary sibling
+# renamed into place) and runs the real launcher, jre/bin/java.bin (it finds the runtime from its own
+# path). run.sh and ci-check.sh call jre/bin/java as before.
+JVM_LIB="$OUT_DIR/jre/lib/server/libjvm.so"
+[[ -f "$JVM_LIB" && -x "$OUT_DIR/jre/bin/java" ]] || die "jlink made no jre/lib/server/libjvm.so or jre/bin/java"
+gzip -9 "$JVM_LIB"
+mv "$OUT_DIR/jre/bin/java" "$OUT_DIR/jre/bin/java.bin"
+cat > "$OUT_DIR/jre/bin/java" <<'WRAPPER'
+#!/bin/sh
+# Unpacks the gzip'ed libjvm.so of this bundle's runtime on first use, then runs the real launcher.
+home="$(cd "$(dirname "$0")/.." && pwd)"
+lib="$home/lib/server/libjvm.so"
+if [ ! -f "$lib" ]; then
+  gzip -dc "$lib.gz" > "$lib.$$.tmp" && mv -f "$lib.$$.tmp" "$lib" || { rm -f "$lib.$$.tmp"; echo "cannot unpack $lib.gz" >&2; exit 1; }
+fi
+exec "$home/bin/java.bin" "$@"
+WRAPPER
+chmod +x "$OUT_DIR/jre/bin/java"
+# ---- end of what the miner needs ----
+
 # ---- tools ----
-javac --release 17 -d "$OUT_DIR/tools" "$ROOT"/bench/gpu/tools/*.java
+javac --release 17 -cp "$OUT_DIR/lib/*" -d "$OUT_DIR/tools" "$ROOT"/bench/gpu/tools/*.java
 
 # ---- native sources and scripts ----
 cp "$ROOT/CMakeLists.txt" "$OUT_DIR/src/"
@@ -169,9 +236,10 @@ cp "$ROOT/bench/gpu/run.sh" "$OUT_DIR/run.sh"
   echo "Linchpin GPU bundle"
   echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -n)"
   echo "commit: $(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ' (+ uncommitted changes)')"
-  echo "java: $("$OUT_DIR/jre/bin/java" -version 2>&1 | head -1)"
+  echo "java: jlink'd from $(java -version 2>&1 | head -1) (jre/lib/server/libjvm.so.gz unpacks on first use)"
   echo "javacpp $JAVACPP_VERSION, openblas $OPENBLAS_VERSION, junit console $CONSOLE_VERSION"
   echo "test classes: $kept"
+  echo "embedded default: ${DEFAULT_DIR:-none}"
   echo "run on the GPU host: bash bundle/run.sh   (results in \$OUT, else ./gpu-results)"
 } > "$OUT_DIR/MANIFEST.txt"
 

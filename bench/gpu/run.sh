@@ -16,9 +16,9 @@
 #                into it by content, so only what changed recompiles
 #   ctest        every native test (tests/native): CUDA kernels and the CUDA engine vs their CPU twins
 #   java         every bundled JUnit test (libtorch-free; the "gpu"-tagged ones drive CUDA via JNI)
-#   mine         THE MINING RUN: `linchpin mine --device cuda|cuda-bf16` from the bundle without
-#                libtorch, masks compared with the CPU run's. Owned by the mining work: mine_stage,
-#                between the "mining stage" markers below; until it lands the stage records "pending"
+#   mine         the mining run: `linchpin mine --device cpu|cuda|cuda-bf16` from the bundle's jars
+#                without libtorch on the carried embedded default; fp32 CUDA masks must equal the CPU
+#                run's, bf16 agreement is reported; examples/min and branch tokens/s recorded
 #   bench        every native bench_* executable (masked CE, staircase, top-k, engine branches): JSON lines
 #   peers        every src/bench/gpu/peers/*.py but engine_generate_peer.py: PyTorch peers of the kernels
 #   engine-peer  peers/engine_generate_peer.py: transformers' generate on the GPU, the engine's peer
@@ -237,13 +237,64 @@ java_stage() {
 }
 
 # ---- mining stage: `linchpin mine` on cpu / cuda / cuda-bf16 (owner: mining; keep edits inside) ----
-# The slot for the mining run: mine_stage runs it with everything above available (HERE, WORK, BUILD,
-# JAVA, CC_RAW/GPU_HOST, QUICK, LINCHPIN_CUBLAS_LIB; records to $WORK/bench.jsonl as "bench":"mining").
-# Exit 0 pass, 1 fail (a failed run, or fp32 CUDA masks that differ from the CPU's), 77 skip and 78 no
-# GPU, the last output line saying why. Until the mining work fills it in, it records "pending".
+# Mines the first LP_MINE_EXAMPLES (default 48, --quick 16) training questions of the embedded default
+# carried in default/ three times, from the bundle's own jars and runtime, with the CUDA backend built
+# above. Prompts: the base template "{question}\n", the same text as the default's chat template renders
+# (pack.sh drops the template: jinjava would need java.desktop in the runtime). Fails if a run fails or the CUDA fp32 masks differ from the CPU's (bench/gpu/tools/CompareMasks:
+# kept flags, responses, alternatives, verdicts, critical positions); bf16 agreement is only reported.
+# Without a GPU (nvidia-smi) only the CPU run happens and the stage reports "no GPU" (exit 78) when it passed.
+# Records to $WORK/bench.jsonl as "bench":"mining". Exit 0 pass, 1 fail, 78 no GPU.
 mine_stage() {
-  echo "pending: the mining run (linchpin mine --device cuda|cuda-bf16 from the bundle) is not in this bundle yet"
-  return 77
+  local model="$HERE/default" dir="$WORK/mine" cp rc=0 dev n
+  n="${LP_MINE_EXAMPLES:-$([[ $QUICK == 1 ]] && echo 16 || echo 48)}"
+  [[ -f "$model/config.json" && -f "$model/data/train.jsonl" ]] || {
+    echo "no embedded default in the bundle ($model): pack.sh found none in the linchpin cache"; return 1; }
+  rm -rf "$dir" && mkdir -p "$dir"
+  head -n "$n" "$model/data/train.jsonl" > "$dir/train.jsonl"
+  cp="$(ls "$HERE"/lib/*.jar | grep -v console-standalone | paste -sd: -)"
+  if [[ -z "${LINCHPIN_CUBLAS_LIB:-}" ]] && command -v python3 >/dev/null 2>&1; then
+    # cuBLAS from a pip-installed CUDA PyTorch (site-packages/nvidia/cublas/lib), as the engine tests use it.
+    LINCHPIN_CUBLAS_LIB="$(python3 -c 'import glob, os, site, sys
+for d in site.getsitepackages() + [site.getusersitepackages()]:
+    for f in sorted(glob.glob(os.path.join(d, "nvidia", "cublas", "lib", "libcublas.so.*"))):
+        print(f); sys.exit()' 2>/dev/null || true)"
+    [[ -n "$LINCHPIN_CUBLAS_LIB" ]] && export LINCHPIN_CUBLAS_LIB
+  fi
+  local summary engine devices=(cpu)
+  # this_run's fields come last in the pretty-printed summary, after the same-named totals.
+  val() { sed -n "s/^ *\"$1\" : \([^,]*\),\{0,1\}$/\1/p" "$summary" | tail -1; }
+  [[ "$GPU_HOST" == 1 ]] && devices+=(cuda cuda-bf16)
+  for dev in "${devices[@]}"; do
+    echo "--- linchpin mine --device $dev ($n questions)"
+    local t0=$SECONDS
+    if ! LINCHPIN_CUDA_LIB="$BUILD/lib/liblinchpin_cuda.so" "$JAVA" -Xss4m -cp "$cp" dev.linchpin.cli.Main mine \
+        --model "$model" --data "$dir/train.jsonl" --out "$dir/$dev.jsonl" --device "$dev" --threads "$(nproc)" \
+        --prompt-format base --prompt-template $'{question}\n' \
+        --batch-size 16 --max-branches 256 --progress log > "$dir/$dev.log" 2>&1; then
+      cat "$dir/$dev.log"; echo "mine --device $dev failed"; rc=1; continue
+    fi
+    grep -v '^mine \[' "$dir/$dev.log"
+    summary="$dir/$dev.jsonl.summary.json"
+    engine="$(sed -n 's/^mine: engine: //p' "$dir/$dev.log" | head -1 | tr -d '"\\')"
+    printf '{"bench":"mining","status":"ok","device":"%s","engine":"%s","questions":%s,"kept":%s,"critical":%s,"positions":%s,"branches":%s,"branch_tokens":%s,"seconds":%s,"examples_per_min":%s,"branch_tokens_per_s":%s,"wall_s":%s}\n' \
+      "$dev" "$engine" "$n" "$(val kept)" "$(val critical)" "$(val positions)" "$(val branches)" "$(val branch_tokens)" \
+      "$(val seconds)" "$(val examples_per_minute)" "$(val branch_tokens_per_second)" $((SECONDS - t0)) \
+      | tee -a "$WORK/bench.jsonl"
+  done
+  local tools="$HERE/tools:$cp" other require r
+  for other in cuda cuda-bf16; do
+    [[ -f "$dir/cpu.jsonl" && -f "$dir/$other.jsonl" ]] || continue
+    require=""
+    [[ $other == cuda ]] && require=--require-equal   # fp32 must agree exactly; bf16 agreement is reported
+    r=0
+    "$JAVA" -cp "$tools" CompareMasks "$dir/cpu.jsonl" "$dir/$other.jsonl" "cpu-vs-$other" $require \
+      > "$dir/compare-$other.jsonl" 2> "$dir/compare-$other.log" || r=$?
+    cat "$dir/compare-$other.jsonl" "$dir/compare-$other.log"
+    cat "$dir/compare-$other.jsonl" >> "$WORK/bench.jsonl"
+    [[ $r == 0 ]] || { echo "masks of --device $other differ from the CPU's (CompareMasks exit $r)"; rc=1; }
+  done
+  [[ $rc == 0 && "$GPU_HOST" != 1 ]] && no_gpu "CPU mining run only (it passed)"
+  return $rc
 }
 # ---- end of the mining stage ----
 

@@ -98,13 +98,13 @@ int main(int argc, char **argv) {
         cudaMemcpy(dreq, req.data(), B * 8, cudaMemcpyHostToDevice);
         cudaMemcpy(dstep, step.data(), B * 8, cudaMemcpyHostToDevice);
         for (int64_t n : {3, 9})
-            emit(name, "topk", B, V, n, 1.0, 1.0, [&]() { return lp_cuda_topk(z, B, V, n, ids, probs, st); }, st,
+            emit(name, "topk", B, V, n, 1.0, 1.0, [&]() { return lp_cuda_topk(z, B, V, V, n, ids, probs, st); }, st,
                  warmup, iters);
         const double modes[3][2] = {{0.0, 1.0}, {1.0, 1.0}, {0.7, 0.9}};
         const char *names[3] = {"greedy", "sample", "sample_top_p"};
         for (int m = 0; m < 3; ++m)
             emit(name, names[m], B, V, 1, modes[m][0], modes[m][1],
-                 [&]() { return lp_cuda_sample(z, B, V, modes[m][0], modes[m][1], 42, dreq, dstep, tok, lp, ent, st); },
+                 [&]() { return lp_cuda_sample(z, B, V, V, modes[m][0], modes[m][1], 42, dreq, dstep, tok, lp, ent, st); },
                  st, warmup, iters);
         for (void *p : {static_cast<void *>(z), static_cast<void *>(probs), static_cast<void *>(ids),
                         static_cast<void *>(dreq), static_cast<void *>(dstep), static_cast<void *>(tok),

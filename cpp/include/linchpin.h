@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define LP_ABI_VERSION 3
+#define LP_ABI_VERSION 4
 
 #if defined(__GNUC__)
 #define LP_API __attribute__((visibility("default")))
@@ -233,9 +233,13 @@ LP_API int lp_cpu_staircase_attention(const float *q, const float *k_shared, con
  * twins of lp_cuda_topk / lp_cuda_sample. Same rules as the CPU engine (token_choice.cpp), row by
  * row; all arithmetic in double from fp32 logits.
  *
+ * V_valid (1 <= V_valid <= V): only ids [0, V_valid) exist for token choice. A checkpoint may pad its
+ *   embedding beyond its tokenizer (Qwen3: 151936 rows, 151669 token ids); the padded ids are never
+ *   chosen and are left out of every softmax, so probabilities, log-probabilities and entropies are
+ *   those of the vocabulary [0, V_valid). Rows keep their stride V.
  * lp_cpu_topk: logits [B, V]; for each row the n most probable tokens, most probable first, ties to
  *   the lowest id, into ids [B, n], and their softmax probabilities (temperature 1) into probs [B, n].
- *   1 <= n <= V.
+ *   1 <= n <= V_valid.
  * lp_cpu_sample: logits [B, V]; row r draws u = counter_uniform(seed, request_ids[r], steps[r])
  *   (splitmix64 chained over the three; the engine uses step = tokens generated so far) and picks
  *   tokens[r]: arg-max (ties to the lowest id) when temperature <= 0, else from
@@ -244,9 +248,11 @@ LP_API int lp_cpu_staircase_attention(const float *q, const float *k_shared, con
  *   logprob [B] (log softmax at temperature 1 of the chosen token) and entropy [B] (of softmax at
  *   temperature 1) may be NULL. request_ids and steps may be NULL when temperature <= 0.
  * --------------------------------------------------------------------------------------------- */
-LP_API int lp_cpu_topk(const float *logits, int64_t B, int64_t V, int64_t n, int64_t *ids, float *probs);
+LP_API int lp_cpu_topk(const float *logits, int64_t B, int64_t V, int64_t V_valid, int64_t n, int64_t *ids,
+                       float *probs);
 
-LP_API int lp_cpu_sample(const float *logits, int64_t B, int64_t V, double temperature, double top_p, uint64_t seed,
+LP_API int lp_cpu_sample(const float *logits, int64_t B, int64_t V, int64_t V_valid, double temperature, double top_p,
+                         uint64_t seed,
                          const int64_t *request_ids, const int64_t *steps, int64_t *tokens, double *logprob,
                          double *entropy);
 
@@ -280,11 +286,12 @@ LP_API int lp_cuda_staircase_attention(const void *q, const void *k_shared, cons
                                        void *stream);
 
 /* lp_cpu_topk on the device (logits fp32 [B, V]; ids int64 and probs fp32 [B, n]); 1 <= n <= 1024. */
-LP_API int lp_cuda_topk(const float *logits, int64_t B, int64_t V, int64_t n, int64_t *ids, float *probs,
-                        void *stream);
+LP_API int lp_cuda_topk(const float *logits, int64_t B, int64_t V, int64_t V_valid, int64_t n, int64_t *ids,
+                        float *probs, void *stream);
 
 /* lp_cpu_sample on the device; request_ids, steps [B] int64 on the device; logprob/entropy may be NULL. */
-LP_API int lp_cuda_sample(const float *logits, int64_t B, int64_t V, double temperature, double top_p, uint64_t seed,
+LP_API int lp_cuda_sample(const float *logits, int64_t B, int64_t V, int64_t V_valid, double temperature, double top_p,
+                          uint64_t seed,
                           const int64_t *request_ids, const int64_t *steps, int64_t *tokens, double *logprob,
                           double *entropy, void *stream);
 
@@ -344,6 +351,12 @@ LP_API int lp_engine_finalize(lp_engine *engine);
  * kernel and why), NUL-terminated into buf (truncated to len - 1 characters). */
 LP_API int lp_engine_describe(const lp_engine *engine, char *buf, size_t len);
 
+/* Restricts the engine's token choice to ids [0, n_valid) (1 <= n_valid <= vocab; the default is vocab):
+ * prefill's top-n, greedy and sampled rollout tokens, and their probabilities, log-probabilities and
+ * entropies are those of softmax over [0, n_valid), as if the vocabulary ended there (see V_valid of
+ * lp_cpu_topk: checkpoints pad the embedding beyond the tokenizer). Refused while a rollout run is open. */
+LP_API int lp_engine_set_valid_tokens(lp_engine *engine, int64_t n_valid);
+
 /* KV bytes one position takes (all layers, keys and values, in the backend's dtype), and the bytes held now. */
 LP_API int64_t lp_engine_kv_bytes_per_position(const lp_engine *engine);
 LP_API int64_t lp_engine_kv_bytes_in_use(const lp_engine *engine);
@@ -351,8 +364,8 @@ LP_API int64_t lp_engine_kv_bytes_in_use(const lp_engine *engine);
 /*
  * Prefills n trajectories (tokens concatenated, lengths[i] >= 1) and keeps their KV caches.
  *   out_ids [n]: trajectory handles for rollouts and lp_engine_release.
- *   top_n >= 0: for every position t of every trajectory (rows in concatenation order), the top_n
- *   most probable next tokens (the distribution of token t+1 given tokens 0..t), most probable
+ *   0 <= top_n <= n_valid (lp_engine_set_valid_tokens): for every position t of every trajectory (rows
+ *   in concatenation order), the top_n most probable next tokens (the distribution of token t+1 given tokens 0..t), most probable
  *   first, ties to the lowest id, into topk_ids / topk_probs [N, top_n] (N = Σ lengths).
  *   logits_out [N, V]: NULL, or receives every position's logits (for parity tests).
  */

@@ -19,7 +19,8 @@ extern "C" {
  * 3: staircase attention, top-k and sampling (lpcuda_staircase_attention*, lpcuda_topk, lpcuda_sample). */
 /* 4: the rollout engine's CUDA backend (lpcuda_engine_*). */
 /* 5: the masked linear-CE takes a chunk budget (cuBLAS GEMMs on bounded chunks). */
-/* 6: lpcuda_init selects the device, lpcuda_use_device; staircase attention takes query rows. */
+/* 6: lpcuda_init selects the device, lpcuda_use_device; staircase attention takes query rows;
+ *    lpcuda_topk / lpcuda_sample take V_valid (padded vocabulary rows are never chosen). */
 #define LPCUDA_ABI_VERSION 6
 
 int lpcuda_abi_version(void);
@@ -61,8 +62,10 @@ int lpcuda_staircase_attention(const void *q, const void *k_shared, const void *
                                const int64_t *query_rows, int64_t n_queries, int64_t H, int64_t Hkv, int64_t d,
                                float scale, int dtype, float *out, void *workspace, int64_t workspace_bytes,
                                void *stream);
-int lpcuda_topk(const float *logits, int64_t B, int64_t V, int64_t n, int64_t *ids, float *probs, void *stream);
-int lpcuda_sample(const float *logits, int64_t B, int64_t V, double temperature, double top_p, uint64_t seed,
+int lpcuda_topk(const float *logits, int64_t B, int64_t V, int64_t V_valid, int64_t n, int64_t *ids, float *probs,
+                void *stream);
+int lpcuda_sample(const float *logits, int64_t B, int64_t V, int64_t V_valid, double temperature, double top_p,
+                  uint64_t seed,
                   const int64_t *request_ids, const int64_t *steps, int64_t *tokens, double *logprob,
                   double *entropy, void *stream);
 
@@ -152,8 +155,8 @@ typedef int (*lpcuda_staircase_attention_fn)(const void *, const void *, const v
                                              const void *, const int64_t *, const int64_t *, int64_t, int64_t,
                                              const int64_t *, int64_t, int64_t, int64_t, int64_t, float, int, float *,
                                              void *, int64_t, void *);
-typedef int (*lpcuda_topk_fn)(const float *, int64_t, int64_t, int64_t, int64_t *, float *, void *);
-typedef int (*lpcuda_sample_fn)(const float *, int64_t, int64_t, double, double, uint64_t, const int64_t *,
+typedef int (*lpcuda_topk_fn)(const float *, int64_t, int64_t, int64_t, int64_t, int64_t *, float *, void *);
+typedef int (*lpcuda_sample_fn)(const float *, int64_t, int64_t, int64_t, double, double, uint64_t, const int64_t *,
                                 const int64_t *, int64_t *, double *, double *, void *);
 
 typedef int (*lpcuda_engine_create_fn)(const lpcuda_engine_spec *, const lpcuda_model_weights *, lpcuda_engine **);

@@ -79,7 +79,7 @@ int main() {
             if (ties && V > 3) z[1] = -0.0f, z[2] = 0.0f;
             std::vector<int64_t> ids(B * n);
             std::vector<float> probs(B * n);
-            check(lp_cpu_topk(z.data(), B, V, n, ids.data(), probs.data()) == LP_OK, "lp_cpu_topk ok");
+            check(lp_cpu_topk(z.data(), B, V, V, n, ids.data(), probs.data()) == LP_OK, "lp_cpu_topk ok");
             for (int64_t r = 0; r < B; ++r) {
                 const float *zr = z.data() + r * V;
                 std::vector<int64_t> order(V);
@@ -110,7 +110,7 @@ int main() {
         for (double T : {0.0, 0.7, 1.0, 1.8}) {
             for (double top_p : {1.0, 0.95, 0.5, 0.0}) {
                 const uint64_t seed = 1234567;
-                check(lp_cpu_sample(z.data(), B, V, T, top_p, seed, req.data(), step.data(), tok.data(), lp.data(),
+                check(lp_cpu_sample(z.data(), B, V, V, T, top_p, seed, req.data(), step.data(), tok.data(), lp.data(),
                                     ent.data()) == LP_OK,
                       "lp_cpu_sample ok");
                 for (int64_t r = 0; r < B; ++r) {
@@ -141,7 +141,7 @@ int main() {
             std::copy(z.begin(), z.end(), rows.begin() + i * V);
             req[i] = i;
         }
-        check(lp_cpu_sample(rows.data(), N, V, T, 1.0, 77, req.data(), step.data(), tok.data(), nullptr, nullptr) == LP_OK,
+        check(lp_cpu_sample(rows.data(), N, V, V, T, 1.0, 77, req.data(), step.data(), tok.data(), nullptr, nullptr) == LP_OK,
               "lp_cpu_sample batch ok");
         double total = 0;
         for (float x : z) total += std::exp(x / T);
@@ -184,7 +184,7 @@ int main() {
         for (int64_t r = 0; r < B; ++r) req[r] = 40 + r;
         for (double T : {0.0, 0.7, 1.0}) {
             for (double top_p : {1.0, 0.8}) {
-                check(lp_cpu_sample(z.data(), B, V, T, top_p, 5, req.data(), step.data(), tok.data(), lp.data(), ent.data()) ==
+                check(lp_cpu_sample(z.data(), B, V, V, T, top_p, 5, req.data(), step.data(), tok.data(), lp.data(), ent.data()) ==
                           LP_OK,
                       "lp_cpu_sample with -inf logits ok");
                 for (int64_t r = 0; r < B; ++r) {
@@ -202,25 +202,82 @@ int main() {
         }
         std::vector<int64_t> ids(B * 3);
         std::vector<float> probs(B * 3);
-        check(lp_cpu_topk(z.data(), B, V, 3, ids.data(), probs.data()) == LP_OK, "lp_cpu_topk with -inf logits ok");
+        check(lp_cpu_topk(z.data(), B, V, V, 3, ids.data(), probs.data()) == LP_OK, "lp_cpu_topk with -inf logits ok");
         check(ids[3] == 3 && probs[3] == 1.0f && probs[4] == 0.0f && probs[5] == 0.0f, "top-n: the only finite logit has p = 1");
         check(ids[6] == 1 && ids[7] == 2 && std::fabs(probs[6] - 0.5f) < 1e-7f, "top-n: tie of the finite logits, lowest id first");
 
         const float one = 1.25f;
         int64_t t1 = -1, r1 = 9, s1 = 0;
         double lp1 = NAN, e1 = NAN;
-        check(lp_cpu_sample(&one, 1, 1, 0.7, 0.8, 1, &r1, &s1, &t1, &lp1, &e1) == LP_OK && t1 == 0 && lp1 == 0.0 && e1 == 0.0,
+        check(lp_cpu_sample(&one, 1, 1, 1, 0.7, 0.8, 1, &r1, &s1, &t1, &lp1, &e1) == LP_OK && t1 == 0 && lp1 == 0.0 && e1 == 0.0,
               "V = 1: token 0, log p 0, entropy 0");
+    }
+
+    // A padded vocabulary (embedding rows beyond the tokenizer): rows of stride V whose ids
+    // [V_valid, V) hold the largest logits must give exactly what the compacted rows [B, V_valid] give
+    // with nothing padded, and the references above computed over [0, V_valid) only.
+    for (int64_t V_valid : {1, 5, 40}) {
+        const int64_t V = V_valid + 9, B = 4, n = std::min<int64_t>(V_valid, 3);
+        std::vector<float> z(B * V), compact(B * V_valid);
+        for (int64_t r = 0; r < B; ++r)
+            for (int64_t v = 0; v < V; ++v) {
+                const float x = v < V_valid ? nd(rng) : 50.f + float(v);  // padding would win every choice
+                z[r * V + v] = x;
+                if (v < V_valid) compact[r * V_valid + v] = x;
+            }
+        std::vector<int64_t> ids(B * n), ids_c(B * n);
+        std::vector<float> probs(B * n), probs_c(B * n);
+        check(lp_cpu_topk(z.data(), B, V, V_valid, n, ids.data(), probs.data()) == LP_OK &&
+                  lp_cpu_topk(compact.data(), B, V_valid, V_valid, n, ids_c.data(), probs_c.data()) == LP_OK,
+              "padded top-n ok");
+        check(ids == ids_c && probs == probs_c, "padded top-n equals the compacted rows' top-n");
+        for (int64_t r = 0; r < B; ++r) {
+            const float *zr = compact.data() + r * V_valid;
+            const int64_t best = int64_t(std::max_element(zr, zr + V_valid) - zr);
+            double m = zr[best], sum = 0;
+            for (int64_t v = 0; v < V_valid; ++v) sum += std::exp(zr[v] - m);
+            std::snprintf(what, sizeof what, "padded top-1 V_valid=%lld row %lld is the valid arg-max with its softmax",
+                          (long long)V_valid, (long long)r);
+            check(ids[r * n] == best && std::fabs(probs[r * n] - 1.0 / sum) <= 1e-6 / sum, what);
+        }
+        std::vector<int64_t> req(B), step(B, 2), tok(B), tok_c(B);
+        std::vector<double> lp(B), ent(B), lp_c(B), ent_c(B);
+        for (int64_t r = 0; r < B; ++r) req[r] = 31 * r + 5;
+        for (double T : {0.0, 0.7, 1.3}) {
+            for (double top_p : {1.0, 0.8}) {
+                check(lp_cpu_sample(z.data(), B, V, V_valid, T, top_p, 9, req.data(), step.data(), tok.data(), lp.data(),
+                                    ent.data()) == LP_OK &&
+                          lp_cpu_sample(compact.data(), B, V_valid, V_valid, T, top_p, 9, req.data(), step.data(),
+                                        tok_c.data(), lp_c.data(), ent_c.data()) == LP_OK,
+                      "padded sampling ok");
+                bool ok = tok == tok_c && lp == lp_c && ent == ent_c;
+                for (int64_t r = 0; r < B; ++r) {
+                    std::vector<float> zr(compact.begin() + r * V_valid, compact.begin() + (r + 1) * V_valid);
+                    const int64_t expect = T <= 0 ? int64_t(std::max_element(zr.begin(), zr.end()) - zr.begin())
+                                                  : ref_sample(zr, T, top_p, uniform(9, req[r], step[r]));
+                    ok &= tok[r] == expect && tok[r] < V_valid;
+                }
+                std::snprintf(what, sizeof what, "padded sampling V_valid=%lld T=%g top_p=%g: valid ids, as compacted",
+                              (long long)V_valid, T, top_p);
+                check(ok, what);
+            }
+        }
     }
 
     // bad arguments
     float z1 = 0;
     int64_t id = 0;
     float pr = 0;
-    check(lp_cpu_topk(&z1, 1, 1, 2, &id, &pr) == LP_ERR_INVALID_ARGUMENT, "n > V refused");
-    check(lp_cpu_sample(&z1, 1, 1, 1.0, 1.0, 0, nullptr, nullptr, &id, nullptr, nullptr) == LP_ERR_INVALID_ARGUMENT,
+    float z2[2] = {0, 0};
+    check(lp_cpu_topk(&z1, 1, 1, 1, 2, &id, &pr) == LP_ERR_INVALID_ARGUMENT, "n > V refused");
+    check(lp_cpu_topk(z2, 1, 2, 1, 2, &id, &pr) == LP_ERR_INVALID_ARGUMENT, "n > V_valid refused");
+    check(lp_cpu_topk(z2, 1, 2, 3, 1, &id, &pr) == LP_ERR_INVALID_ARGUMENT, "V_valid > V refused");
+    check(lp_cpu_topk(z2, 1, 2, 0, 1, &id, &pr) == LP_ERR_INVALID_ARGUMENT, "V_valid = 0 refused");
+    check(lp_cpu_sample(z2, 1, 2, 3, 0.0, 1.0, 0, nullptr, nullptr, &id, nullptr, nullptr) == LP_ERR_INVALID_ARGUMENT,
+          "sampling with V_valid > V refused");
+    check(lp_cpu_sample(&z1, 1, 1, 1, 1.0, 1.0, 0, nullptr, nullptr, &id, nullptr, nullptr) == LP_ERR_INVALID_ARGUMENT,
           "sampling without request ids refused");
-    check(lp_cpu_sample(&z1, 1, 1, NAN, 1.0, 0, &id, &id, &id, nullptr, nullptr) == LP_ERR_INVALID_ARGUMENT,
+    check(lp_cpu_sample(&z1, 1, 1, 1, NAN, 1.0, 0, &id, &id, &id, nullptr, nullptr) == LP_ERR_INVALID_ARGUMENT,
           "NaN temperature refused");
 
     std::printf("%d passed, %d failed\n", g_passed, g_failed);

@@ -68,7 +68,7 @@ bool topk_case(int64_t B, int64_t V, int64_t n, Kind kind, uint64_t seed, cudaSt
     const std::vector<float> z = make_logits(B, V, kind, seed);
     std::vector<int64_t> ref_ids(B * n);
     std::vector<float> ref_p(B * n);
-    if (lp_cpu_topk(z.data(), B, V, n, ref_ids.data(), ref_p.data()) != LP_OK) {
+    if (lp_cpu_topk(z.data(), B, V, V, n, ref_ids.data(), ref_p.data()) != LP_OK) {
         detail = std::string("CPU twin failed: ") + lp_last_error();
         return false;
     }
@@ -81,7 +81,7 @@ bool topk_case(int64_t B, int64_t V, int64_t n, Kind kind, uint64_t seed, cudaSt
     CK(cudaMemsetAsync(dp, 0xff, B * n * 4, st));
     CK(cudaDeviceSynchronize()); /* the pageable uploads (legacy stream) are not ordered with st */
     bool ok = true;
-    if (lp_cuda_topk(dz, B, V, n, dids, dp, st) != LP_OK) {
+    if (lp_cuda_topk(dz, B, V, V, n, dids, dp, st) != LP_OK) {
         detail = std::string("call failed: ") + lp_last_error();
         ok = false;
     } else {
@@ -111,7 +111,7 @@ bool sample_case(int64_t B, int64_t V, Kind kind, double T, double top_p, uint64
     std::vector<int64_t> req(B), step(B), ref_tok(B);
     std::vector<double> ref_lp(B), ref_ent(B);
     for (int64_t r = 0; r < B; ++r) req[r] = int64_t(seed % 1000) * 1000 + r, step[r] = r % 17;
-    if (lp_cpu_sample(z.data(), B, V, T, top_p, seed, req.data(), step.data(), ref_tok.data(), ref_lp.data(),
+    if (lp_cpu_sample(z.data(), B, V, V, T, top_p, seed, req.data(), step.data(), ref_tok.data(), ref_lp.data(),
                       ref_ent.data()) != LP_OK) {
         detail = std::string("CPU twin failed: ") + lp_last_error();
         return false;
@@ -127,7 +127,7 @@ bool sample_case(int64_t B, int64_t V, Kind kind, double T, double top_p, uint64
     CK(cudaMemsetAsync(dent, 0xff, B * 8, st));
     CK(cudaDeviceSynchronize()); /* the pageable uploads (legacy stream) are not ordered with st */
     bool ok = true;
-    if (lp_cuda_sample(dz, B, V, T, top_p, seed, dreq, dstep, dtok, dlp, dent, st) != LP_OK) {
+    if (lp_cuda_sample(dz, B, V, V, T, top_p, seed, dreq, dstep, dtok, dlp, dent, st) != LP_OK) {
         detail = std::string("call failed: ") + lp_last_error();
         ok = false;
     } else {
@@ -152,6 +152,100 @@ bool sample_case(int64_t B, int64_t V, Kind kind, double T, double top_p, uint64
     return ok;
 }
 
+/* A padded vocabulary: rows of stride V whose ids [V_valid, V) hold the largest logits (embedding rows
+ * beyond the tokenizer). The device must choose among [0, V_valid) only, exactly as the CPU twin does
+ * with the same V_valid (itself checked against compacted rows by test_token_choice_cpu). Every copy
+ * and poison is ordered on the test's stream. */
+bool padded_case(int64_t B, int64_t V, int64_t V_valid, int64_t n, uint64_t seed, cudaStream_t st, std::string &detail) {
+    std::vector<float> z = make_logits(B, V, GAUSS, seed);
+    for (int64_t r = 0; r < B; ++r)
+        for (int64_t v = V_valid; v < V; ++v) z[r * V + v] = 40.f + float(v % 7);
+    std::vector<int64_t> ref_ids(B * n), req(B), step(B, 3), ref_tok(B);
+    std::vector<float> ref_p(B * n);
+    std::vector<double> ref_lp(B), ref_ent(B);
+    for (int64_t r = 0; r < B; ++r) req[r] = 500 + 3 * r;
+    float *dz = nullptr, *dp = nullptr;
+    int64_t *dids = nullptr, *dreq = nullptr, *dstep = nullptr, *dtok = nullptr;
+    double *dlp = nullptr, *dent = nullptr;
+    CK(cudaMalloc(&dz, B * V * 4));
+    CK(cudaMalloc(&dp, B * n * 4));
+    CK(cudaMalloc(&dids, B * n * 8));
+    CK(cudaMalloc(&dreq, B * 8));
+    CK(cudaMalloc(&dstep, B * 8));
+    CK(cudaMalloc(&dtok, B * 8));
+    CK(cudaMalloc(&dlp, B * 8));
+    CK(cudaMalloc(&dent, B * 8));
+    CK(cudaMemcpyAsync(dz, z.data(), B * V * 4, cudaMemcpyHostToDevice, st));
+    CK(cudaMemcpyAsync(dreq, req.data(), B * 8, cudaMemcpyHostToDevice, st));
+    CK(cudaMemcpyAsync(dstep, step.data(), B * 8, cudaMemcpyHostToDevice, st));
+    bool ok = true;
+    char buf[240];
+    if (lp_cpu_topk(z.data(), B, V, V_valid, n, ref_ids.data(), ref_p.data()) != LP_OK) {
+        detail = std::string("CPU twin failed: ") + lp_last_error();
+        ok = false;
+    }
+    CK(cudaMemsetAsync(dids, 0xff, B * n * 8, st));
+    CK(cudaMemsetAsync(dp, 0xff, B * n * 4, st));
+    if (ok && lp_cuda_topk(dz, B, V, V_valid, n, dids, dp, st) != LP_OK) {
+        detail = std::string("topk call failed: ") + lp_last_error();
+        ok = false;
+    }
+    if (ok) {
+        std::vector<int64_t> ids(B * n);
+        std::vector<float> p(B * n);
+        CK(cudaMemcpyAsync(ids.data(), dids, B * n * 8, cudaMemcpyDeviceToHost, st));
+        CK(cudaMemcpyAsync(p.data(), dp, B * n * 4, cudaMemcpyDeviceToHost, st));
+        CK(cudaStreamSynchronize(st));
+        for (int64_t i = 0; i < B * n && ok; ++i)
+            if (ids[i] != ref_ids[i] || ids[i] >= V_valid || !(std::fabs(p[i] - ref_p[i]) <= 4e-7f * ref_p[i])) {
+                std::snprintf(buf, sizeof buf, "topk row %lld rank %lld: got (%lld, %.9g) CPU (%lld, %.9g)",
+                              (long long)(i / n), (long long)(i % n), (long long)ids[i], p[i], (long long)ref_ids[i],
+                              ref_p[i]);
+                detail = buf;
+                ok = false;
+            }
+    }
+    const double modes[][2] = {{0.0, 1.0}, {1.0, 1.0}, {0.7, 0.8}};
+    for (const auto &mode : modes) {
+        if (!ok) break;
+        if (lp_cpu_sample(z.data(), B, V, V_valid, mode[0], mode[1], seed, req.data(), step.data(), ref_tok.data(),
+                          ref_lp.data(), ref_ent.data()) != LP_OK) {
+            detail = std::string("CPU twin failed: ") + lp_last_error();
+            ok = false;
+            break;
+        }
+        CK(cudaMemsetAsync(dtok, 0xff, B * 8, st));
+        CK(cudaMemsetAsync(dlp, 0xff, B * 8, st));
+        CK(cudaMemsetAsync(dent, 0xff, B * 8, st));
+        if (lp_cuda_sample(dz, B, V, V_valid, mode[0], mode[1], seed, dreq, dstep, dtok, dlp, dent, st) != LP_OK) {
+            detail = std::string("sample call failed: ") + lp_last_error();
+            ok = false;
+            break;
+        }
+        std::vector<int64_t> tok(B);
+        std::vector<double> lp(B), ent(B);
+        CK(cudaMemcpyAsync(tok.data(), dtok, B * 8, cudaMemcpyDeviceToHost, st));
+        CK(cudaMemcpyAsync(lp.data(), dlp, B * 8, cudaMemcpyDeviceToHost, st));
+        CK(cudaMemcpyAsync(ent.data(), dent, B * 8, cudaMemcpyDeviceToHost, st));
+        CK(cudaStreamSynchronize(st));
+        for (int64_t r = 0; r < B && ok; ++r)
+            if (tok[r] != ref_tok[r] || tok[r] >= V_valid || !(std::fabs(lp[r] - ref_lp[r]) <= 1e-9) ||
+                !(std::fabs(ent[r] - ref_ent[r]) <= 1e-9)) {
+                std::snprintf(buf, sizeof buf, "sample T=%.1f top_p=%.1f row %lld: got (%lld, %.12g, %.12g) CPU (%lld, %.12g, %.12g)",
+                              mode[0], mode[1], (long long)r, (long long)tok[r], lp[r], ent[r], (long long)ref_tok[r],
+                              ref_lp[r], ref_ent[r]);
+                detail = buf;
+                ok = false;
+            }
+    }
+    CK(cudaStreamSynchronize(st));
+    for (void *p : {static_cast<void *>(dz), static_cast<void *>(dp), static_cast<void *>(dids), static_cast<void *>(dreq),
+                    static_cast<void *>(dstep), static_cast<void *>(dtok), static_cast<void *>(dlp),
+                    static_cast<void *>(dent)})
+        CK(cudaFree(p));
+    return ok;
+}
+
 }  // namespace
 
 int main() {
@@ -167,11 +261,16 @@ int main() {
     {
         float x = 0;
         int64_t i = 0;
-        const bool ok = lp_cuda_topk(&x, 1, 4, 5, &i, &x, st) == LP_ERR_INVALID_ARGUMENT &&
-                        lp_cuda_topk(&x, 1, 4000, 2000, &i, &x, st) == LP_ERR_INVALID_ARGUMENT &&
-                        lp_cuda_sample(&x, 1, 4, 1.0, 1.0, 0, nullptr, nullptr, &i, nullptr, nullptr, st) ==
+        const bool ok = lp_cuda_topk(&x, 1, 4, 4, 5, &i, &x, st) == LP_ERR_INVALID_ARGUMENT &&
+                        lp_cuda_topk(&x, 1, 4000, 4000, 2000, &i, &x, st) == LP_ERR_INVALID_ARGUMENT &&
+                        lp_cuda_topk(&x, 1, 4, 2, 3, &i, &x, st) == LP_ERR_INVALID_ARGUMENT &&
+                        lp_cuda_topk(&x, 1, 4, 5, 1, &i, &x, st) == LP_ERR_INVALID_ARGUMENT &&
+                        lp_cuda_sample(&x, 1, 4, 0, 0.0, 1.0, 0, nullptr, nullptr, &i, nullptr, nullptr, st) ==
+                            LP_ERR_INVALID_ARGUMENT &&
+                        lp_cuda_sample(&x, 1, 4, 4, 1.0, 1.0, 0, nullptr, nullptr, &i, nullptr, nullptr, st) ==
                             LP_ERR_INVALID_ARGUMENT;
-        report(ok, "bad arguments refused (n > V, n > 1024, sampling without request ids)", "");
+        report(ok, "bad arguments refused (n > V, n > 1024, n > V_valid, V_valid outside [1, V], sampling without "
+                   "request ids)", "");
     }
     struct TopkShape {
         int64_t B, V, n;
@@ -204,6 +303,18 @@ int main() {
                                   (long long)s.V, kind_name(k), T, top_p);
                     report(ok, what, detail);
                 }
+    struct PaddedShape {
+        int64_t B, V, V_valid, n;
+    };
+    /* Qwen3's shape: 151936 embedding rows, 151669 token ids. */
+    const PaddedShape pss[] = {{3, 9, 1, 1}, {5, 40, 31, 4}, {8, 151936, 151669, 3}};
+    for (const PaddedShape &s : pss) {
+        std::string detail;
+        const bool ok = padded_case(s.B, s.V, s.V_valid, s.n, seed++, st, detail);
+        report(ok, "padded vocabulary B=" + std::to_string(s.B) + " V=" + std::to_string(s.V) +
+                       " V_valid=" + std::to_string(s.V_valid) + ": only valid ids, as the CPU twin",
+               detail);
+    }
     CK(cudaStreamDestroy(st));
     std::printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

@@ -347,35 +347,39 @@ LP_API int lp_cuda_staircase_attention(const void *q, const void *k_shared, cons
                    b);
 }
 
-LP_API int lp_cuda_topk(const float *logits, int64_t B, int64_t V, int64_t n, int64_t *ids, float *probs,
-                        void *stream) {
+LP_API int lp_cuda_topk(const float *logits, int64_t B, int64_t V, int64_t V_valid, int64_t n, int64_t *ids,
+                        float *probs, void *stream) {
     lp::clear_error();
     const CudaBackend *b = nullptr;
     if (int st = enter(&b); st != LP_OK) return st;
-    if (B < 0 || V < 1 || n < 1 || n > V)
-        return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_topk: need B >= 0, V >= 1 and 1 <= n <= V (B=%lld V=%lld n=%lld)",
-                        (long long)B, (long long)V, (long long)n);
+    if (B < 0 || V < 1 || V_valid < 1 || V_valid > V || n < 1 || n > V_valid)
+        return lp::fail(LP_ERR_INVALID_ARGUMENT,
+                        "lp_cuda_topk: need B >= 0, 1 <= V_valid <= V and 1 <= n <= V_valid (B=%lld V=%lld "
+                        "V_valid=%lld n=%lld)",
+                        (long long)B, (long long)V, (long long)V_valid, (long long)n);
     if (B == 0) return LP_OK;
     if (!logits || !ids || !probs) return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_topk: null pointer");
-    return forward(b->topk(logits, B, V, n, ids, probs, stream), b);
+    return forward(b->topk(logits, B, V, V_valid, n, ids, probs, stream), b);
 }
 
-LP_API int lp_cuda_sample(const float *logits, int64_t B, int64_t V, double temperature, double top_p, uint64_t seed,
-                          const int64_t *request_ids, const int64_t *steps, int64_t *tokens, double *logprob,
-                          double *entropy, void *stream) {
+LP_API int lp_cuda_sample(const float *logits, int64_t B, int64_t V, int64_t V_valid, double temperature,
+                          double top_p, uint64_t seed, const int64_t *request_ids, const int64_t *steps,
+                          int64_t *tokens, double *logprob, double *entropy, void *stream) {
     lp::clear_error();
     const CudaBackend *b = nullptr;
     if (int st = enter(&b); st != LP_OK) return st;
-    if (B < 0 || V < 1)
-        return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_sample: need B >= 0 and V >= 1 (B=%lld V=%lld)", (long long)B,
-                        (long long)V);
+    if (B < 0 || V < 1 || V_valid < 1 || V_valid > V)
+        return lp::fail(LP_ERR_INVALID_ARGUMENT,
+                        "lp_cuda_sample: need B >= 0 and 1 <= V_valid <= V (B=%lld V=%lld V_valid=%lld)", (long long)B,
+                        (long long)V, (long long)V_valid);
     if (std::isnan(temperature) || std::isnan(top_p))
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_sample: temperature and top_p must not be NaN");
     if (B == 0) return LP_OK;
     if (!logits || !tokens || (temperature > 0 && (!request_ids || !steps)))
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "lp_cuda_sample: null pointer");
-    return forward(b->sample(logits, B, V, temperature, top_p, seed, request_ids, steps, tokens, logprob, entropy, stream),
-                   b);
+    return forward(
+        b->sample(logits, B, V, V_valid, temperature, top_p, seed, request_ids, steps, tokens, logprob, entropy, stream),
+        b);
 }
 
 }  // extern "C"

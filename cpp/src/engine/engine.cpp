@@ -65,6 +65,7 @@ struct lp_engine {
     std::unique_ptr<ThreadPool> pool;   // the CPU backend's work and token choice over rows
     int64_t budget;
     int64_t in_use = 0;
+    int64_t valid_tokens = 0;           // ids [0, valid_tokens) may be chosen; the rest pad the embedding
     bool cuda = false, cuda_bf16 = false;   // LP_ENGINE_DEVICE_CUDA / LP_ENGINE_CUDA_BF16
     std::unique_ptr<Backend> backend;   // created by lp_engine_finalize
     bool weights_stale = false;         // weights replaced after finalize, backend not told yet
@@ -141,6 +142,7 @@ extern "C" LP_API int lp_engine_create(int family, int64_t vocab, int64_t hidden
         e->pool = std::make_unique<ThreadPool>(num_threads);
         e->scratch.resize(static_cast<size_t>(e->pool->size()));
         e->budget = kv_budget_bytes;
+        e->valid_tokens = vocab;
         *out = e.release();
         return (int)LP_OK;
     });
@@ -213,6 +215,18 @@ extern "C" LP_API int lp_engine_describe(const lp_engine *e, char *buf, size_t l
     });
 }
 
+extern "C" LP_API int lp_engine_set_valid_tokens(lp_engine *e, int64_t n_valid) {
+    return guarded([&] {
+        if (!e) return lp::fail(LP_ERR_INVALID_ARGUMENT, "engine is null");
+        if (n_valid < 1 || n_valid > e->spec.vocab)
+            return lp::fail(LP_ERR_INVALID_ARGUMENT, "valid token count %lld outside [1, %lld]", (long long)n_valid,
+                            (long long)e->spec.vocab);
+        if (e->run) return lp::fail(LP_ERR_INVALID_ARGUMENT, "cannot change the valid token count during a rollout run");
+        e->valid_tokens = n_valid;
+        return (int)LP_OK;
+    });
+}
+
 extern "C" LP_API int64_t lp_engine_kv_bytes_per_position(const lp_engine *e) {
     return e ? e->spec.kv_bytes_per_position() : 0;
 }
@@ -227,7 +241,8 @@ extern "C" LP_API int lp_engine_prefill(lp_engine *e, const int64_t *tokens, con
         if (!e->backend || e->weights_stale)
             return lp::fail(LP_ERR_INVALID_ARGUMENT, "engine not finalized (after setting weights, call lp_engine_finalize)");
         const int64_t V = e->spec.vocab;
-        if (top_n_count < 0 || top_n_count > V) return lp::fail(LP_ERR_INVALID_ARGUMENT, "top_n outside [0, vocab]");
+        if (top_n_count < 0 || top_n_count > e->valid_tokens)
+            return lp::fail(LP_ERR_INVALID_ARGUMENT, "top_n outside [0, %lld] (the valid tokens)", (long long)e->valid_tokens);
         if (top_n_count > 0 && (!topk_ids || !topk_probs)) return lp::fail(LP_ERR_INVALID_ARGUMENT, "null top-n outputs");
         int64_t total = 0;
         for (int64_t i = 0; i < n; ++i) {
@@ -264,7 +279,7 @@ extern "C" LP_API int lp_engine_prefill(lp_engine *e, const int64_t *tokens, con
             if (top_n_count > 0)
                 e->pool->parallel_chunks(c1 - c0, 1, [&](int64_t a, int64_t b, int) {
                     for (int64_t r = c0 + a; r < c0 + b; ++r)
-                        top_n(lg + (r - c0) * V, V, top_n_count, topk_ids + r * top_n_count, topk_probs + r * top_n_count);
+                        top_n(lg + (r - c0) * V, e->valid_tokens, top_n_count, topk_ids + r * top_n_count, topk_probs + r * top_n_count);
                 });
         }
         for (int64_t i = 0; i < n; ++i) {
@@ -381,7 +396,7 @@ extern "C" LP_API int lp_engine_rollout_step(lp_engine *e, int64_t *finished, in
             e->pool->parallel_for(static_cast<int64_t>(rows.size()), [&](int64_t r, int worker) {
                 const Branch &b = run.branches[active[r]->branch];
                 double u = run.temperature > 0 ? counter_uniform(run.seed, (uint64_t)b.request, b.tokens.size()) : 0.0;
-                chosen[r] = choose(e->logits.data() + r * V, V, run.temperature, run.top_p, u, e->scratch[worker]);
+                chosen[r] = choose(e->logits.data() + r * V, e->valid_tokens, run.temperature, run.top_p, u, e->scratch[worker]);
             });
             for (size_t r = 0; r < rows.size(); ++r) {
                 Slot &slot = *active[r];

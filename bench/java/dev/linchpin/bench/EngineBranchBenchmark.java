@@ -1,6 +1,7 @@
 package dev.linchpin.bench;
 
 import dev.linchpin.engine.Branch;
+import dev.linchpin.engine.CausalLMEngines;
 import dev.linchpin.engine.PrefillResult;
 import dev.linchpin.engine.RolloutEngine;
 import dev.linchpin.engine.RolloutOptions;
@@ -49,7 +50,7 @@ public final class EngineBranchBenchmark {
         long[] traj = new long[T];
         for (int i = 0; i < T; i++) traj[i] = rnd.nextInt(config.vocabSize());
         int k = 2;
-        try (RolloutEngine engine = RolloutEngine.fromModel(model, 1L << 30, threads)) {
+        try (RolloutEngine engine = CausalLMEngines.fromModel(model, 1L << 30, threads)) {
             // Warm-up (JIT, page faults) on a short trajectory.
             engine.generate(Arrays.copyOf(traj, 16), 4, RolloutOptions.greedy(4));
 

@@ -150,7 +150,7 @@ public final class TrainCommand implements Callable<Integer> {
         FineTuneConfig cfg = new FineTuneConfig(steps, batchSize, gradAccum, lr, warmup, FineTuneConfig.Schedule.parse(schedule),
                 minLrRatio, weightDecay, maxGradNorm, seed, nThreads, deterministic, Normalization.parse(normalization),
                 kind == Objectives.Kind.DFT, saveEvery, keepCheckpoints, dev.linchpin.train.Precision.parse(precision));
-        Device target = device(device);
+        Device target = new Device(deviceName(device));
         Path tokenizerDir = kind == Objectives.Kind.SFTKEY ? sftKeyTokenizer(modelDir) : modelDir;
         try (Tokenizer tokenizer = Tokenizer.load(tokenizerDir)) {
             List<TrainingStage> stages = stages(kind, tokenizer);
@@ -194,11 +194,15 @@ public final class TrainCommand implements Callable<Integer> {
     /** Token ids added to the tokenizer by this run (sftkey tags), whose rows LoRA trains too. */
     private long[] addedTokenIds = new long[0];
 
-    /** The training device; CUDA only where libtorch has it and the fused kernel's CUDA backend loaded. */
-    static Device device(String name) {
+    /**
+     * The training device's libtorch name; CUDA only where libtorch has it and the fused kernel's CUDA
+     * backend loaded. (A String, not a libtorch Device: picocli reflects over every method signature of
+     * every subcommand, and {@code mine}/{@code eval} must start where libtorch is absent.)
+     */
+    static String deviceName(String name) {
         switch (name.strip().toLowerCase(Locale.ROOT)) {
             case "cpu":
-                return new Device("cpu");
+                return "cpu";
             case "cuda":
                 boolean torchCuda;
                 try {
@@ -214,7 +218,7 @@ public final class TrainCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("--device cuda: the fused loss kernel's CUDA backend is unavailable: "
                             + dev.linchpin.nativ.CudaBackend.unavailabilityReason());
                 }
-                return new Device("cuda:0");
+                return "cuda:0";
             default:
                 throw new IllegalArgumentException("--device must be cpu or cuda, got '" + name + "'");
         }

@@ -2,7 +2,6 @@ package dev.linchpin.engine;
 
 import dev.linchpin.model.CausalLM;
 import dev.linchpin.model.ModelConfig;
-import dev.linchpin.model.RotaryEmbedding;
 import dev.linchpin.nativ.LinchpinNative;
 import dev.linchpin.nativ.NativeStatus;
 import java.util.ArrayList;
@@ -21,22 +20,12 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * Moving a {@link CausalLM}'s parameters into a native engine: every name, shape, dtype and value is
+ * Moving a {@link CausalLM}'s parameters into a native engine (for {@link CausalLMEngines}; libtorch): every name, shape, dtype and value is
  * checked in Java first (so the native side never sees a half-valid model, and an update either
  * happens whole or not at all), then each tensor is converted to fp32 on the host and copied.
  */
 final class EngineWeights {
     private EngineWeights() {}
-
-    /** RoPE's inverse-frequency table of a configuration, as the engine takes it. */
-    static float[] inverseFrequencies(ModelConfig c) {
-        try (PointerScope scope = new PointerScope()) {
-            Tensor inv = RotaryEmbedding.inverseFrequencies(c.headDim(), c.rope()).contiguous();
-            float[] out = new float[(int) inv.numel()];
-            new FloatPointer(inv.data_ptr()).get(out);
-            return out;
-        }
-    }
 
     /**
      * Checks that {@code model} can supply the weights of an engine built for {@code config} with
@@ -84,7 +73,7 @@ final class EngineWeights {
                     + config.family() + ", rms_norm_eps " + m.rmsNormEps() + " vs " + config.rmsNormEps()
                     + ", tied " + m.tieWordEmbeddings() + " vs " + config.tieWordEmbeddings() + ")");
         }
-        if (!Arrays.equals(inverseFrequencies(m), invFreq)) {
+        if (!Arrays.equals(m.rope().inverseFrequencies(m.headDim()), invFreq)) {
             throw new IllegalArgumentException("model RoPE parameters differ from the engine's (inverse frequencies)");
         }
     }

@@ -1,7 +1,8 @@
 package dev.linchpin.engine;
 
-import dev.linchpin.model.CausalLM;
 import dev.linchpin.model.ModelConfig;
+import dev.linchpin.model.ParameterShapes;
+import dev.linchpin.model.safetensors.MappedCheckpoint;
 import dev.linchpin.nativ.CudaBackend;
 import dev.linchpin.nativ.LinchpinNative;
 import dev.linchpin.nativ.NativeLibrary;
@@ -21,13 +22,16 @@ import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Device;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The native rollout engine (CPU or CUDA backend, {@link EngineDevice}): a model's weights, prefilled
  * trajectories with their KV caches, branch rollouts with staircase attention and continuous
- * batching. Numerically the same model as {@link CausalLM} (all four families).
+ * batching. Numerically the same model as {@code dev.linchpin.model.CausalLM} (all four families).
+ *
+ * <p>This class and {@link #fromHuggingFace} never touch libtorch: weights come memory-mapped from
+ * safetensors through the project's own reader, so mining and evaluation run where libtorch is absent.
+ * An engine that follows a training model ({@code fromModel}, {@code updateWeights}) is built by
+ * {@link CausalLMEngines}, the one libtorch-dependent class of this package besides its helper.
  *
  * <p>On a CUDA device ({@link EngineDevice#CUDA}, {@link EngineDevice#CUDA_BF16}) weights and KV
  * caches live in device memory and forward passes run there; the logits come back to the host, where
@@ -45,6 +49,7 @@ public final class RolloutEngine implements AutoCloseable {
     private final long kvBudgetBytes;
     private final long kvBytesPerPosition;
     private final Map<Long, Trajectory> live = new HashMap<>();
+    private long validTokens;
     private Pointer handle;
 
     private RolloutEngine(ModelConfig config, float[] invFreq, EngineDevice device, Pointer handle, long kvBudgetBytes) {
@@ -54,39 +59,26 @@ public final class RolloutEngine implements AutoCloseable {
         this.handle = handle;
         this.kvBudgetBytes = kvBudgetBytes;
         this.kvBytesPerPosition = LinchpinNative.lp_engine_kv_bytes_per_position(handle);
+        this.validTokens = config.vocabSize();
+    }
+
+    /** Copies a model's weights into a native engine (lp_engine_set_weight for each, then lp_engine_finalize). */
+    @FunctionalInterface
+    interface WeightSource {
+        void copyInto(Pointer engine) throws IOException;
     }
 
     /**
-     * An engine on the CPU with {@code model}'s weights (converted to fp32 host copies). The engine
-     * does not follow the model by itself: call {@link #updateWeights} after training steps.
-     *
-     * @param kvBudgetBytes bound on the KV memory of trajectories and branch slots together
-     * @param threads       worker threads (<= 0: all cores)
-     * @throws IllegalArgumentException naming the tensor when a parameter is malformed (shape, dtype, NaN)
+     * Creates a native engine for {@code c} on {@code device} and fills it from {@code weights}; the
+     * native engine is destroyed again when filling fails. Callers have validated the weights.
      */
-    public static RolloutEngine fromModel(CausalLM model, long kvBudgetBytes, int threads) {
-        return fromModel(model, kvBudgetBytes, threads, EngineDevice.CPU);
-    }
-
-    /**
-     * An engine on {@code device} with {@code model}'s weights. On a CUDA device the weights are
-     * uploaded (fp32 or bf16) and the KV budget counts device bytes; token choice stays on the host.
-     *
-     * @param kvBudgetBytes bound on the KV memory of trajectories and branch slots together, in the
-     *                      device's bytes ({@link #kvBytesPerPosition()} per cached position)
-     * @param threads       CPU worker threads (<= 0: all cores; unused by the CUDA backend)
-     * @throws dev.linchpin.nativ.BackendUnavailableException for a CUDA device when
-     *         {@link CudaBackend#isAvailable()} is false (with the reason)
-     */
-    public static RolloutEngine fromModel(CausalLM model, long kvBudgetBytes, int threads, EngineDevice device) {
-        if (model == null) throw new IllegalArgumentException("model is null");
+    static RolloutEngine create(ModelConfig c, long kvBudgetBytes, int threads, EngineDevice device, WeightSource weights)
+            throws IOException {
         if (device == null) throw new IllegalArgumentException("device is null");
         if (kvBudgetBytes < 0) throw new IllegalArgumentException("KV budget must be >= 0, got " + kvBudgetBytes);
         NativeLibrary.ensureLoaded();
         if (device.isCuda()) CudaBackend.ensureAvailable();
-        ModelConfig c = model.config();
-        float[] invFreq = EngineWeights.inverseFrequencies(c);
-        EngineWeights.validate(model, c, invFreq);
+        float[] invFreq = c.rope().inverseFrequencies(c.headDim());
         int flags = (c.tieWordEmbeddings() ? 1 : 0) | (c.qkvBias() ? 2 : 0) | (c.outputBias() ? 4 : 0)
                 | (c.mlpBias() && c.family() == dev.linchpin.model.ModelFamily.LLAMA ? 8 : 0) | device.flags();
         Pointer engine;
@@ -99,8 +91,8 @@ public final class RolloutEngine implements AutoCloseable {
             engine.deallocate(false);   // not owned by JavaCPP: freed by lp_engine_destroy
         }
         try {
-            EngineWeights.copy(engine, model);
-        } catch (RuntimeException ex) {
+            weights.copyInto(engine);
+        } catch (IOException | RuntimeException | Error ex) {
             LinchpinNative.lp_engine_destroy(engine);
             throw ex;
         }
@@ -108,27 +100,22 @@ public final class RolloutEngine implements AutoCloseable {
     }
 
     /**
-     * Refreshes the engine's weights in place from {@code model}'s current parameters, so the engine
-     * follows a model while it trains (fp32 host copies; a re-upload on a CUDA device).
-     *
-     * <p>Refused while trajectories are live: their KV caches were computed with the old weights and
-     * would silently mix two models into every later rollout. Release them, update, and prefill again.
-     * Everything is validated before the first tensor is copied, so a rejected model leaves the
-     * engine unchanged.
-     *
-     * @throws IllegalStateException    while trajectories of this engine are live
-     * @throws IllegalArgumentException naming the tensor when {@code model}'s parameters do not match the
-     *                                  engine's (name, shape, dtype, NaN/Inf) or its config differs
-     *                                  (family, RMSNorm epsilon, RoPE, tied embeddings)
+     * Replaces the weights in place (an engine following a training model). Refused while trajectories
+     * are live: their KV caches were computed with the old weights and would silently mix two models
+     * into every later rollout.
      */
-    public synchronized void updateWeights(CausalLM model) {
+    synchronized void replaceWeights(WeightSource weights) throws IOException {
         Pointer engine = open();
         if (!live.isEmpty()) {
             throw new IllegalStateException("updateWeights: " + live.size() + " trajectories are live and their KV was"
                     + " computed with the old weights; release them first, then prefill again");
         }
-        EngineWeights.validate(model, config, invFreq);
-        EngineWeights.copy(engine, model);
+        weights.copyInto(engine);
+    }
+
+    /** The RoPE inverse-frequency table the engine was built with. */
+    float[] inverseFrequencies() {
+        return invFreq.clone();
     }
 
     /**
@@ -148,26 +135,57 @@ public final class RolloutEngine implements AutoCloseable {
     }
 
     /**
-     * An engine on the CPU for a Hugging Face model directory: config.json and safetensors are parsed
-     * and validated in Java ({@link CausalLM#load}), then copied to the engine as fp32.
+     * An engine on the CPU for a Hugging Face model directory: config.json is parsed and the safetensors
+     * (one file or sharded) are checked and memory-mapped in Java, then copied to the engine as fp32.
      */
     public static RolloutEngine fromHuggingFace(Path hfDir, long kvBudgetBytes, int threads) throws IOException {
         return fromHuggingFace(hfDir, kvBudgetBytes, threads, EngineDevice.CPU);
     }
 
     /**
-     * An engine on {@code device} for a Hugging Face model directory (parsed and validated in Java,
-     * then copied or uploaded). The CUDA backend is checked first, so an unavailable one fails before
-     * the checkpoint is read.
+     * An engine on {@code device} for a Hugging Face model directory, without libtorch. The CUDA backend
+     * is checked first, so an unavailable one fails before the checkpoint is read. Every tensor name,
+     * shape and dtype is checked against config.json before the engine is created, and every value is
+     * checked finite as it is copied (fp32, bf16, fp16 and fp64 checkpoints; fp32 data is handed to the
+     * engine straight from the mapping, the others are converted chunk by chunk). Each mapping is released
+     * as soon as its tensor is copied, so loading holds at most one tensor of the file resident.
+     *
+     * @throws IOException naming the directory and tensor for a malformed, mismatched or non-finite checkpoint
      */
     public static RolloutEngine fromHuggingFace(Path hfDir, long kvBudgetBytes, int threads, EngineDevice device) throws IOException {
         if (device == null) throw new IllegalArgumentException("device is null");
-        if (device.isCuda()) {
-            NativeLibrary.ensureLoaded();
-            CudaBackend.ensureAvailable();
+        if (kvBudgetBytes < 0) throw new IllegalArgumentException("KV budget must be >= 0, got " + kvBudgetBytes);
+        NativeLibrary.ensureLoaded();
+        if (device.isCuda()) CudaBackend.ensureAvailable();
+        ModelConfig config = ModelConfig.fromJson(hfDir.resolve("config.json"));
+        try (MappedCheckpoint checkpoint = MappedCheckpoint.open(hfDir)) {
+            Map<String, long[]> shapes = ParameterShapes.checkCheckpoint(hfDir, config, checkpoint.entries());
+            return create(config, kvBudgetBytes, threads, device, engine -> CheckpointWeights.copy(engine, checkpoint, shapes));
         }
-        CausalLM model = CausalLM.load(hfDir, new Device("cpu"), ScalarType.Float);
-        return fromModel(model, kvBudgetBytes, threads, device);
+    }
+
+    /**
+     * Restricts every token the engine chooses to ids [0, validTokens): top-n alternatives in
+     * {@link #prefill}, greedy and sampled rollout tokens, and the probabilities, log-probabilities and
+     * entropies reported with them are those of the softmax over [0, validTokens), as if the vocabulary
+     * ended there. Real checkpoints pad the embedding beyond the tokenizer (Qwen3: 151936 rows for 151669
+     * token ids); the padded rows have logits like any other row and, unrestricted, a random or
+     * fine-tuned model can generate them. Logits ({@link #logits}) still cover every row.
+     *
+     * @param validTokens in [1, vocab_size]; normally the tokenizer's size (vocab_size when larger)
+     */
+    public synchronized void restrictVocabulary(long validTokens) {
+        Pointer engine = open();
+        if (validTokens < 1 || validTokens > config.vocabSize()) {
+            throw new IllegalArgumentException("valid token count must be in [1, " + config.vocabSize() + "], got " + validTokens);
+        }
+        check(LinchpinNative.lp_engine_set_valid_tokens(engine, validTokens), "lp_engine_set_valid_tokens");
+        this.validTokens = validTokens;
+    }
+
+    /** One past the largest token id the engine may choose ({@link #restrictVocabulary}; vocab_size by default). */
+    public synchronized long validTokens() {
+        return validTokens;
     }
 
     /** The model configuration. */
@@ -197,7 +215,7 @@ public final class RolloutEngine implements AutoCloseable {
 
     /**
      * Every position's logits [length × vocab] of {@code tokens} (prefilled and released at once):
-     * what {@link CausalLM#logits} returns for the same sequence.
+     * what {@code CausalLM.logits} returns for the same sequence.
      */
     public synchronized float[] logits(long[] tokens) {
         float[][] out = new float[1][];
@@ -209,8 +227,8 @@ public final class RolloutEngine implements AutoCloseable {
     private PrefillResult prefill(List<long[]> trajectories, int topN, float[][] logitsOut) {
         Pointer engine = open();
         if (trajectories == null || trajectories.isEmpty()) throw new IllegalArgumentException("no trajectories");
-        if (topN < 0 || topN > config.vocabSize()) {
-            throw new IllegalArgumentException("topN must be in [0, " + config.vocabSize() + "], got " + topN);
+        if (topN < 0 || topN > validTokens) {
+            throw new IllegalArgumentException("topN must be in [0, " + validTokens + "] (the valid tokens), got " + topN);
         }
         int n = trajectories.size();
         long total = 0;

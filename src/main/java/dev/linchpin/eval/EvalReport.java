@@ -59,6 +59,11 @@ public record EvalReport(Path model, EvalOptions options, List<DatasetResult> da
         }
         b.append(String.format(Locale.ROOT, "n = %d samples per question at T = %s, top-p %s, seed %d; entropy: nats per sampled token%n",
                 options.samples(), options.temperature(), options.topP(), options.seed()));
+        if (overall.failed() > 0) {
+            b.append(String.format(Locale.ROOT, "%d question%s could not be evaluated and %s left out of every score"
+                    + " (reasons in the JSON report's detail)%n", overall.failed(), overall.failed() == 1 ? "" : "s",
+                    overall.failed() == 1 ? "is" : "are"));
+        }
         return b.toString();
     }
 
@@ -100,6 +105,10 @@ public record EvalReport(Path model, EvalOptions options, List<DatasetResult> da
                 qo.put("id", q.id());
                 qo.put("line", q.line());
                 qo.put("gold", q.gold());
+                if (q.failed()) {
+                    qo.put("error", q.error());
+                    continue;
+                }
                 qo.put("correct_samples", q.correctSamples());
                 sample(qo.putObject("greedy"), q.greedy());
                 ArrayNode samples = qo.putArray("samples");
@@ -115,6 +124,7 @@ public record EvalReport(Path model, EvalOptions options, List<DatasetResult> da
 
     private static void score(ObjectNode o, Score s) {
         o.put("questions", s.questions());
+        o.put("failed_questions", s.failed());
         o.put("greedy_correct", s.greedyCorrect());
         putNumber(o, "greedy_accuracy", s.greedyAccuracy());
         ObjectNode pass = o.putObject("pass_at_k");

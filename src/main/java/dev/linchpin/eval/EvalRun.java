@@ -25,7 +25,9 @@ import java.util.Set;
 /**
  * A whole evaluation job: data files → table and JSON report. Every data file is read and checked
  * first (bad lines and missing gold answers fail naming file and line, before the model is loaded);
- * then the questions are evaluated data set by data set with one progress bar.
+ * then the questions are evaluated data set by data set with one progress bar. A question that cannot
+ * be evaluated is recorded with its reason and left out of the scores ({@link Evaluator}); the job
+ * goes on.
  */
 public final class EvalRun {
     private EvalRun() {}
@@ -80,6 +82,8 @@ public final class EvalRun {
              RolloutEngine engine = RolloutEngine.fromHuggingFace(s.model(), s.kvBudgetBytes(), s.threads(), s.device())) {
             Set<Long> eos = new LinkedHashSet<>(tokenizer.eosTokenIds());
             eos.addAll(engine.config().eosTokenIds());
+            // Checkpoints pad the embedding beyond the tokenizer: never generate those ids.
+            engine.restrictVocabulary(Math.min(tokenizer.vocabSize(), engine.config().vocabSize()));
             Evaluator evaluator = new Evaluator(engine, PromptEncoder.of(tokenizer, s.promptStyle(), s.promptTemplate(),
                     s.systemPrompt()), ids -> tokenizer.decode(ids, true), new Verifier(), s.options(),
                     eos.stream().mapToLong(Long::longValue).toArray());
@@ -93,7 +97,15 @@ public final class EvalRun {
                 results.add(new DatasetResult(set.getKey(), s.data().get(i++), q, Score.of(q, s.options().ks())));
                 before += q.size();
             }
-            bar.finish(total + " questions, " + (long) total * (s.options().samples() + 1) + " responses");
+            long failed = results.stream().mapToLong(d -> d.score().failed()).sum();
+            for (DatasetResult d : results) {
+                for (QuestionResult q : d.questions()) {
+                    if (q.failed()) log.println("eval: " + d.name() + " " + q.id() + " (line " + q.line() + ") could not be"
+                            + " evaluated: " + q.error());
+                }
+            }
+            bar.finish(total + " questions, " + (long) total * (s.options().samples() + 1) + " responses"
+                    + (failed > 0 ? ", " + failed + " failed" : ""));
         }
         EvalReport report = EvalReport.of(s.model(), s.options(), results, (System.nanoTime() - start) / 1e9);
         table.print(report.table());

@@ -7,6 +7,7 @@ import dev.linchpin.engine.RolloutEngine;
 import dev.linchpin.engine.RolloutOptions;
 import dev.linchpin.engine.RolloutOutput;
 import dev.linchpin.engine.Trajectory;
+import dev.linchpin.mine.ItemFailures;
 import dev.linchpin.mine.PromptEncoder;
 import dev.linchpin.verify.Verifier;
 import java.util.ArrayList;
@@ -32,6 +33,7 @@ public final class Evaluator {
     private final EvalOptions options;
     private final RolloutOptions greedy;
     private final RolloutOptions sampling;
+    private int failuresInARow;
 
     /**
      * @param decode response tokens → text (special tokens skipped), the text the verifier judges
@@ -65,8 +67,48 @@ public final class Evaluator {
         List<QuestionResult> out = new ArrayList<>();
         for (int start = 0; start < examples.size(); start += options.batchSize()) {
             List<Example> batch = examples.subList(start, Math.min(examples.size(), start + options.batchSize()));
-            out.addAll(evaluateBatch(batch, firstIndex + start));
+            out.addAll(evaluateIsolating(batch, firstIndex + start));
             if (onDone != null) onDone.accept(out.size());
+        }
+        return out;
+    }
+
+    /**
+     * Evaluates a batch, isolating failures: when it fails for a reason that may be one question's
+     * ({@link ItemFailures#isItemSpecific}), each question is evaluated alone, and one that still fails
+     * gets a {@link QuestionResult#failed} result with the reason (results do not depend on the batch).
+     * {@link ItemFailures#MAX_IN_A_ROW} failures in a row stop the evaluation.
+     */
+    private List<QuestionResult> evaluateIsolating(List<Example> batch, long firstIndex) {
+        List<QuestionResult> out;
+        try {
+            out = evaluateBatch(batch, firstIndex);
+        } catch (RuntimeException e) {
+            if (!ItemFailures.isItemSpecific(e)) throw e;
+            out = new ArrayList<>();
+            for (int j = 0; j < batch.size(); j++) {
+                Example x = batch.get(j);
+                if (batch.size() == 1) {
+                    out.add(QuestionResult.failed(x.id(), x.line(), x.goldAnswer(), ItemFailures.reason(e)));
+                    break;
+                }
+                try {
+                    out.addAll(evaluateBatch(List.of(x), firstIndex + j));
+                } catch (RuntimeException one) {
+                    if (!ItemFailures.isItemSpecific(one)) throw one;
+                    out.add(QuestionResult.failed(x.id(), x.line(), x.goldAnswer(), ItemFailures.reason(one)));
+                }
+            }
+        }
+        for (int j = 0; j < out.size(); j++) {
+            QuestionResult q = out.get(j);
+            failuresInARow = q.failed() ? failuresInARow + 1 : 0;
+            if (failuresInARow >= ItemFailures.MAX_IN_A_ROW) {
+                Example x = batch.get(j);
+                throw new DatasetException(x.sourceFile(), x.line(), failuresInARow + " questions in a row could not be"
+                        + " evaluated (the last: " + x.id() + "), so the cause is probably not the questions; stopping."
+                        + " Last reason: " + q.error());
+            }
         }
         return out;
     }

@@ -53,7 +53,7 @@ public final class CriticalTokenMiner {
         this.verifier = Objects.requireNonNull(verifier, "verifier");
         this.options = Objects.requireNonNull(options, "options");
         this.eosIds = eosIds.clone();
-        if (options.k() + 1 > engine.config().vocabSize()) {
+        if (options.k() + 1 > engine.validTokens()) {
             throw new IllegalArgumentException("k = " + options.k() + " needs a vocabulary of more than k tokens");
         }
     }
@@ -101,6 +101,41 @@ public final class CriticalTokenMiner {
                     critical, positions.get(i)));
         }
         return new BatchResult(records, generated, work[0], work[1]);
+    }
+
+    /**
+     * Mines one batch, isolating failures: when the batch fails for a reason that may be one example's
+     * ({@link ItemFailures#isItemSpecific}), each example is mined alone, and one that still fails gets
+     * a {@link MaskRecord#failed} record with the reason. Records do not depend on the batch, so the
+     * others come out byte for byte as in one batch. A failure that is not an example's propagates.
+     */
+    public BatchResult mineEach(List<Input> batch) {
+        try {
+            return mine(batch);
+        } catch (RuntimeException e) {
+            if (!ItemFailures.isItemSpecific(e)) throw e;
+            if (batch.size() == 1) return new BatchResult(List.of(failedRecord(batch.get(0), e)), 0, 0, 0);
+        }
+        List<MaskRecord> records = new ArrayList<>();
+        long generated = 0, branches = 0, branchTokens = 0;
+        for (Input in : batch) {
+            try {
+                BatchResult one = mine(List.of(in));
+                records.addAll(one.records());
+                generated += one.generatedTokens();
+                branches += one.branches();
+                branchTokens += one.branchTokens();
+            } catch (RuntimeException e) {
+                if (!ItemFailures.isItemSpecific(e)) throw e;
+                records.add(failedRecord(in, e));
+            }
+        }
+        return new BatchResult(records, generated, branches, branchTokens);
+    }
+
+    private static MaskRecord failedRecord(Input in, RuntimeException e) {
+        Example x = in.example();
+        return MaskRecord.failed(x.id(), in.index(), x.prompt(), x.goldAnswer(), ItemFailures.reason(e));
     }
 
     /** Greedy responses of all prompts: one branch per prompt at its last token, all decoded together. */

@@ -1,5 +1,6 @@
 package dev.linchpin.mine;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 
 /**
@@ -20,10 +21,33 @@ import java.util.List;
  * @param responseText   the decoded response (special tokens skipped), as verified
  * @param critical       the critical response positions t (c_t = 1), ascending
  * @param positions      every examined position with its alternatives and what they led to
+ * @param error          null for a mined example; for an example that could not be mined (its prompt
+ *                       does not fit the KV budget, its text cannot be encoded or verified, ...) the
+ *                       reason: such a record is not kept and has no response, and the job went on
+ *                       without it (absent from the JSON when null, so mined records keep their bytes)
  */
 public record MaskRecord(String id, long index, String question, String gold, boolean kept, String answer,
         int promptTokens, long[] responseIds, List<String> responseTokens, String responseText, List<Integer> critical,
-        List<Position> positions) {
+        List<Position> positions, @JsonInclude(JsonInclude.Include.NON_NULL) String error) {
+
+    /** A mined example (no error). */
+    public MaskRecord(String id, long index, String question, String gold, boolean kept, String answer,
+            int promptTokens, long[] responseIds, List<String> responseTokens, String responseText, List<Integer> critical,
+            List<Position> positions) {
+        this(id, index, question, gold, kept, answer, promptTokens, responseIds, responseTokens, responseText, critical,
+                positions, null);
+    }
+
+    /** The record of an example that could not be mined, with the reason. */
+    public static MaskRecord failed(String id, long index, String question, String gold, String error) {
+        return new MaskRecord(id, index, question, gold, false, null, 0, new long[0], List.of(), "", List.of(), List.of(),
+                error);
+    }
+
+    /** True when the example could not be mined ({@link #error} says why). */
+    public boolean failed() {
+        return error != null;
+    }
 
     /**
      * One examined response position.

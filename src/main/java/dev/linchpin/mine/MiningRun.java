@@ -31,6 +31,10 @@ import java.util.Set;
  * that it was mined with the same settings ({@code <out>.options.json}, {@link MiningFingerprint}); (3) the
  * remaining examples of the shard are mined batch by batch in data order, each batch appended and
  * forced to disk before the next starts, and the summary rewritten.
+ *
+ * <p>An example that cannot be mined (see {@link ItemFailures}) gets a record with its reason and the
+ * job goes on; it counts as finished, so a resumed job does not retry it. The engine never chooses
+ * token ids beyond the tokenizer's (checkpoints pad the embedding: {@link RolloutEngine#restrictVocabulary}).
  */
 public final class MiningRun {
     private MiningRun() {}
@@ -106,6 +110,8 @@ public final class MiningRun {
                 Set<Long> eos = new LinkedHashSet<>(tokenizer.eosTokenIds());
                 eos.addAll(engine.config().eosTokenIds());
                 long[] eosIds = eos.stream().mapToLong(Long::longValue).toArray();
+                engine.restrictVocabulary(Math.min(tokenizer.vocabSize(), engine.config().vocabSize()));
+                log.println("mine: engine: " + engine.describe());
                 CriticalTokenMiner miner = new CriticalTokenMiner(engine,
                         PromptEncoder.of(tokenizer, s.promptStyle(), s.promptTemplate(), s.systemPrompt()),
                         TokenText.of(tokenizer), new Verifier(), s.options(), eosIds);
@@ -113,6 +119,7 @@ public final class MiningRun {
                         .start("mine", Math.max(1, todo));
                 long startNanos = System.nanoTime();
                 long done = 0;
+                FailureRun failures = new FailureRun(s.data());
                 try (DatasetReader r = DatasetReader.open(s.data(), s.format())) {
                     List<CriticalTokenMiner.Input> batch = new ArrayList<>();
                     for (long i = 0; r.hasNext(); i++) {
@@ -120,15 +127,16 @@ public final class MiningRun {
                         if (!s.shard().contains(i) || finished.contains(e.id())) continue;
                         batch.add(new CriticalTokenMiner.Input(i, e));
                         if (batch.size() == s.options().batchSize() || !r.hasNext()) {
-                            done += flush(miner, batch, masks, summary, summaryFile);
+                            done += flush(miner, batch, masks, summary, summaryFile, failures, log);
                             progress.update(done, rates(summary, done, startNanos));
                         }
                     }
                     if (!batch.isEmpty()) {
-                        done += flush(miner, batch, masks, summary, summaryFile);
+                        done += flush(miner, batch, masks, summary, summaryFile, failures, log);
                         progress.update(done, rates(summary, done, startNanos));
                     }
                 }
+                append(failures.drain(), masks, summary, summaryFile);
             }
         }
         log.println(describe(summary, shardSize));
@@ -143,15 +151,33 @@ public final class MiningRun {
     }
 
     private static int flush(CriticalTokenMiner miner, List<CriticalTokenMiner.Input> batch, MasksFile masks,
-            MiningSummary summary, Path summaryFile) throws IOException {
-        BatchResult result = miner.mine(batch);
-        masks.append(result.records());
+            MiningSummary summary, Path summaryFile, FailureRun failures, PrintWriter log) throws IOException {
+        BatchResult result = miner.mineEach(batch);
+        List<Example> examples = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+            examples.add(batch.get(i).example());
+            MaskRecord r = result.records().get(i);
+            if (r.failed()) {
+                log.println("mine: " + r.id() + " (" + where(batch.get(i).example()) + ") could not be mined and is recorded"
+                        + " with its reason: " + r.error());
+            }
+        }
         summary.addWork(result);
-        for (MaskRecord r : result.records()) summary.count(r);
-        summary.write(summaryFile);
+        append(failures.admit(result.records(), examples), masks, summary, summaryFile);
         int n = batch.size();
         batch.clear();
         return n;
+    }
+
+    private static String where(Example e) {
+        return e.sourceFile().getFileName() + ":" + e.line();
+    }
+
+    private static void append(List<MaskRecord> records, MasksFile masks, MiningSummary summary, Path summaryFile)
+            throws IOException {
+        masks.append(records);
+        for (MaskRecord r : records) summary.count(r);
+        summary.write(summaryFile);
     }
 
     /**
@@ -181,9 +207,9 @@ public final class MiningRun {
 
     private static String describe(MiningSummary s, long shardSize) {
         return String.format(java.util.Locale.ROOT,
-                "mine: %d/%d examples (kept %d, dropped %d), %d of %d positions critical (%.2f%%), %d branches, "
+                "mine: %d/%d examples (kept %d, dropped %d, failed %d), %d of %d positions critical (%.2f%%), %d branches, "
                         + "%d branch tokens; this run %.1f examples/min, %.0f branch tokens/s",
-                s.examples(), shardSize, s.kept(), s.dropped(), s.critical(), s.positions(), 100 * s.criticalFraction(),
+                s.examples(), shardSize, s.kept(), s.dropped(), s.failed(), s.critical(), s.positions(), 100 * s.criticalFraction(),
                 s.branches(), s.branchTokens(), s.examplesPerMinute(), s.branchTokensPerSecond());
     }
 }

@@ -10,7 +10,7 @@ import java.nio.file.Path;
  * cover every record in the file, also those of earlier, interrupted runs; rates cover this run only.
  */
 public final class MiningSummary {
-    private long examples, kept, dropped, positions, critical, resumedRecords;
+    private long examples, kept, dropped, failed, positions, critical, resumedRecords;
     private long generatedTokens, branches, branchTokens;
     private long startNanos = System.nanoTime();
 
@@ -18,6 +18,7 @@ public final class MiningSummary {
     public void count(MaskRecord r) {
         examples++;
         if (r.kept()) kept++;
+        else if (r.failed()) failed++;
         else dropped++;
         positions += r.positions().size();
         critical += r.critical().size();
@@ -44,6 +45,8 @@ public final class MiningSummary {
     public long examples() { return examples; }
     public long kept() { return kept; }
     public long dropped() { return dropped; }
+    /** Examples that could not be mined (recorded with their reason, neither kept nor dropped). */
+    public long failed() { return failed; }
     public long positions() { return positions; }
     public long critical() { return critical; }
     public long branches() { return branches; }
@@ -77,6 +80,7 @@ public final class MiningSummary {
         o.put("examples", examples);
         o.put("kept", kept);
         o.put("dropped", dropped);
+        o.put("failed", failed);
         o.put("positions", positions);
         o.put("critical", critical);
         o.put("critical_fraction", criticalFraction());

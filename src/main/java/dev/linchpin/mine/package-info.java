@@ -29,7 +29,18 @@
  *   <li><b>Determinism.</b> Records contain no timestamps. Each example is prefilled alone, so recorded
  *       probabilities do not depend on batch composition; greedy tokens are batch-independent up to
  *       exact float near-ties. Sampled continuations are keyed by (seed, example position, t,
- *       alternative, rollout).</li>
+ *       alternative, rollout): rollout r of alternative a at t of the example at data position i has
+ *       request id {@code mix(mix(mix(i·φ ^ t)·c1 ^ a)·c2 ^ r) & 0x7fff…ff} ({@code mix} SplitMix64's
+ *       finaliser, φ = 0x9E3779B97F4A7C15, c1 = 0xC2B2AE3D27D4EB4F, c2 = 0x165667B19E3779F9; see
+ *       {@code CriticalTokenMiner.requestId}), and its token at step s (tokens generated so far) draws
+ *       u = counter_uniform(seed, request id, s) as linchpin.h documents.</li>
+ *   <li><b>Vocabulary.</b> Responses, alternatives and continuations use the tokenizer's ids only: the
+ *       padded embedding rows of a checkpoint (Qwen3: 151936 rows, 151669 ids) are never chosen, and
+ *       probabilities are softmax over the tokenizer's ids.</li>
+ *   <li><b>Failures.</b> An example that cannot be mined (its prompt does not fit the KV budget, its text
+ *       cannot be encoded, decoded or verified) gets a record with {@code error} set, {@code kept=false}
+ *       and no response; it counts as finished. {@link dev.linchpin.mine.ItemFailures} says which
+ *       failures are an example's and when a job stops instead.</li>
  * </ul>
  */
 package dev.linchpin.mine;

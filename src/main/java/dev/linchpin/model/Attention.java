@@ -32,29 +32,6 @@ final class Attention {
         kNorm = params.get(p + "k_norm.weight");
     }
 
-    /** Parameter names and shapes of layer {@code layer}'s attention for {@code config}. */
-    static void declare(ModelConfig c, int layer, Map<String, long[]> out) {
-        String p = "model.layers." + layer + ".self_attn.";
-        long d = c.hiddenSize(), q = (long) c.numHeads() * c.headDim(), kv = (long) c.numKvHeads() * c.headDim();
-        out.put(p + "q_proj.weight", new long[] {q, d});
-        out.put(p + "k_proj.weight", new long[] {kv, d});
-        out.put(p + "v_proj.weight", new long[] {kv, d});
-        out.put(p + "o_proj.weight", new long[] {d, q});
-        if (c.qkvBias()) {
-            out.put(p + "q_proj.bias", new long[] {q});
-            out.put(p + "k_proj.bias", new long[] {kv});
-            out.put(p + "v_proj.bias", new long[] {kv});
-        }
-        if (c.outputBias()) out.put(p + "o_proj.bias", new long[] {d});
-        if (c.family() == ModelFamily.QWEN3) {
-            out.put(p + "q_norm.weight", new long[] {c.headDim()});
-            out.put(p + "k_norm.weight", new long[] {c.headDim()});
-        } else if (c.family() == ModelFamily.OLMO2) {
-            out.put(p + "q_norm.weight", new long[] {q});
-            out.put(p + "k_norm.weight", new long[] {kv});
-        }
-    }
-
     /**
      * @param x      [B, T, D]
      * @param cos    [B, T, headDim] float32 (positions already applied)

@@ -70,12 +70,7 @@ public final class CausalLM {
 
     /** Every parameter name of {@code config} with its shape, in Hugging Face order (lm_head only when untied). */
     public static Map<String, long[]> parameterShapes(ModelConfig config) {
-        Map<String, long[]> out = new LinkedHashMap<>();
-        out.put("model.embed_tokens.weight", new long[] {config.vocabSize(), config.hiddenSize()});
-        for (int l = 0; l < config.numLayers(); l++) DecoderLayer.declare(config, l, out);
-        out.put("model.norm.weight", new long[] {config.hiddenSize()});
-        if (!config.tieWordEmbeddings()) out.put("lm_head.weight", new long[] {config.vocabSize(), config.hiddenSize()});
-        return out;
+        return ParameterShapes.of(config);
     }
 
     /**
@@ -86,32 +81,10 @@ public final class CausalLM {
     public static CausalLM load(Path hfDir, Device device, ScalarType dtype) throws IOException {
         ModelConfig config = ModelConfig.fromJson(hfDir.resolve("config.json"));
         checkFloatType(dtype);
-        Map<String, long[]> shapes = parameterShapes(config);
         Map<String, Tensor> params = new LinkedHashMap<>();
         try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(hfDir)) {
-            List<String> unexpected = new ArrayList<>();
-            for (String name : ckpt.entries().keySet()) {
-                boolean ignorable = name.endsWith(".rotary_emb.inv_freq") || (config.tieWordEmbeddings() && name.equals("lm_head.weight"));
-                if (!shapes.containsKey(name) && !ignorable) unexpected.add(name);
-            }
-            if (!unexpected.isEmpty()) {
-                throw new IOException(hfDir + ": " + unexpected.size() + " tensors not used by " + config.family().architecture()
-                        + " (" + describe(config) + "): " + unexpected.subList(0, Math.min(5, unexpected.size())));
-            }
-            for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-                String name = e.getKey();
-                if (!ckpt.contains(name)) {
-                    throw new IOException(hfDir + ": missing tensor '" + name + "' (expected shape " + Arrays.toString(e.getValue()) + ")");
-                }
-                TensorEntry entry = ckpt.entries().get(name);
-                if (!Arrays.equals(entry.shape(), e.getValue())) {
-                    throw new IOException(hfDir + ": tensor '" + name + "' has shape " + Arrays.toString(entry.shape())
-                            + ", config.json implies " + Arrays.toString(e.getValue()));
-                }
-                switch (entry.dtype()) {
-                    case F32: case F16: case BF16: case F64: break;
-                    default: throw new IOException(hfDir + ": tensor '" + name + "' has non-float dtype " + entry.dtype());
-                }
+            Map<String, long[]> shapes = ParameterShapes.checkCheckpoint(hfDir, config, ckpt.entries());
+            for (String name : shapes.keySet()) {
                 try (PointerScope scope = new PointerScope()) {
                     Tensor t = ckpt.load(name);
                     if (!t.isfinite().all().item_bool()) throw new IOException(hfDir + ": tensor '" + name + "' contains NaN or Inf");

@@ -29,16 +29,6 @@ final class DecoderLayer {
         }
     }
 
-    static void declare(ModelConfig c, int layer, Map<String, long[]> out) {
-        String p = "model.layers." + layer + ".";
-        long d = c.hiddenSize();
-        if (!c.family().postNorm()) out.put(p + "input_layernorm.weight", new long[] {d});
-        Attention.declare(c, layer, out);
-        SwiGluMlp.declare(c, layer, out);
-        out.put(p + "post_attention_layernorm.weight", new long[] {d});
-        if (c.family().postNorm()) out.put(p + "post_feedforward_layernorm.weight", new long[] {d});
-    }
-
     Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor mask, KvCache cache) {
         double eps = config.rmsNormEps();
         boolean f32 = config.family().float32NormAndRope();

@@ -25,28 +25,12 @@ public final class RotaryEmbedding {
     }
 
     /**
-     * The inverse-frequency table, float32 on CPU, computed with the same float32 operations as
-     * transformers' {@code _compute_default_rope_parameters} and {@code _compute_llama3_parameters}.
+     * The inverse-frequency table as a float32 CPU tensor: {@link RopeParameters#inverseFrequencies}, the
+     * one table the rollout engine uses too, so both implementations rotate by the same angles.
      */
     public static Tensor inverseFrequencies(int headDim, RopeParameters rope) {
-        return Scopes.run(() -> {
-            Tensor exponents = torch.arange(new Scalar(0), new Scalar(headDim), new Scalar(2),
-                    new TensorOptions(ScalarType.Long)).to(ScalarType.Float).div(new Scalar((double) headDim));
-            Tensor invFreq = torch.pow(new Scalar(rope.theta()), exponents).reciprocal();
-            if (!rope.isLlama3()) return invFreq;
-            double factor = rope.factor(), low = rope.lowFreqFactor(), high = rope.highFreqFactor();
-            double oldContext = rope.originalMaxPositionEmbeddings();
-            double lowFreqWavelen = oldContext / low, highFreqWavelen = oldContext / high;
-            Tensor wavelen = invFreq.reciprocal().mul(new Scalar(2 * Math.PI));
-            // Long wavelengths (low frequencies) are divided by the factor, short ones kept ...
-            Tensor scaled = torch.where(wavelen.gt(new Scalar(lowFreqWavelen)), invFreq.div(new Scalar(factor)), invFreq);
-            // ... and the band between is interpolated with a smooth factor.
-            Tensor smooth = wavelen.reciprocal().mul(new Scalar(oldContext)).sub(new Scalar(low)).div(new Scalar(high - low));
-            Tensor smoothed = smooth.neg().add(new Scalar(1.0)).mul(scaled).div(new Scalar(factor)).add(smooth.mul(scaled));
-            Tensor medium = wavelen.lt(new Scalar(highFreqWavelen)).logical_not()
-                    .logical_and(wavelen.gt(new Scalar(lowFreqWavelen)).logical_not());
-            return torch.where(medium, smoothed, scaled);
-        });
+        float[] table = rope.inverseFrequencies(headDim);
+        return Scopes.run(() -> Tensor.create(table));
     }
 
     /**

@@ -18,19 +18,6 @@ final class SwiGluMlp {
         downBias = params.get(p + "down_proj.bias");
     }
 
-    static void declare(ModelConfig c, int layer, Map<String, long[]> out) {
-        String p = "model.layers." + layer + ".mlp.";
-        long d = c.hiddenSize(), f = c.intermediateSize();
-        out.put(p + "gate_proj.weight", new long[] {f, d});
-        out.put(p + "up_proj.weight", new long[] {f, d});
-        out.put(p + "down_proj.weight", new long[] {d, f});
-        if (c.family() == ModelFamily.LLAMA && c.mlpBias()) {
-            out.put(p + "gate_proj.bias", new long[] {f});
-            out.put(p + "up_proj.bias", new long[] {f});
-            out.put(p + "down_proj.bias", new long[] {d});
-        }
-    }
-
     Tensor forward(Tensor x) {
         Tensor g = torch.silu(Attention.linear(x, gate, gateBias));
         return Attention.linear(g.mul(Attention.linear(x, up, upBias)), down, downBias);

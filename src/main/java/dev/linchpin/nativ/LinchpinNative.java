@@ -104,6 +104,8 @@ public final class LinchpinNative {
     public static native int lp_engine_describe(@Cast("const lp_engine*") Pointer engine, @Cast("char*") BytePointer buf,
             @Cast("size_t") long len);
 
+    public static native int lp_engine_set_valid_tokens(@Cast("lp_engine*") Pointer engine, long nValid);
+
     public static native @Cast("int64_t") long lp_engine_kv_bytes_per_position(@Cast("const lp_engine*") Pointer engine);
 
     public static native @Cast("int64_t") long lp_engine_kv_bytes_in_use(@Cast("const lp_engine*") Pointer engine);

@@ -43,10 +43,10 @@ class RolloutEngineCudaTest {
             CausalLM model = TinyModels.randomModel(TinyModels.tinyConfigs().get("llama"));
             for (EngineDevice device : List.of(EngineDevice.CUDA, EngineDevice.CUDA_BF16)) {
                 BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
-                        () -> RolloutEngine.fromModel(model, BUDGET, 1, device));
+                        () -> CausalLMEngines.fromModel(model, BUDGET, 1, device));
                 assertTrue(e.getMessage().contains(CudaBackend.unavailabilityReason()), e.getMessage());
             }
-            assertThrows(IllegalArgumentException.class, () -> RolloutEngine.fromModel(model, BUDGET, 1, null));
+            assertThrows(IllegalArgumentException.class, () -> CausalLMEngines.fromModel(model, BUDGET, 1, null));
         }
     }
 
@@ -63,9 +63,9 @@ class RolloutEngineCudaTest {
                 long[] prompt = TinyModels.randomIds(rnd, 5, c.vocabSize());
                 long[] traj = TinyModels.randomIds(rnd, 20, c.vocabSize());
                 double[][] java = EngineTesting.javaLogits(model, tokens);
-                try (RolloutEngine cpu = RolloutEngine.fromModel(model, BUDGET, 1);
-                        RolloutEngine gpu = RolloutEngine.fromModel(model, BUDGET, 1, EngineDevice.CUDA);
-                        RolloutEngine bf16 = RolloutEngine.fromModel(model, BUDGET, 1, EngineDevice.CUDA_BF16)) {
+                try (RolloutEngine cpu = CausalLMEngines.fromModel(model, BUDGET, 1);
+                        RolloutEngine gpu = CausalLMEngines.fromModel(model, BUDGET, 1, EngineDevice.CUDA);
+                        RolloutEngine bf16 = CausalLMEngines.fromModel(model, BUDGET, 1, EngineDevice.CUDA_BF16)) {
                     float[] ref = cpu.logits(tokens);
                     assertTrue(EngineTesting.relErr(gpu.logits(tokens), ref) < 1e-4, e.getKey() + ": fp32 CUDA vs CPU engine");
                     assertTrue(EngineTesting.relErr(gpu.logits(tokens), java) < 1e-4, e.getKey() + ": fp32 CUDA vs Java model");
@@ -94,14 +94,14 @@ class RolloutEngineCudaTest {
             ModelConfig c = TinyModels.tinyConfigs().get("olmo2-mha");
             CausalLM model = TinyModels.randomModel(c);
             long[] tokens = TinyModels.randomIds(new Random(TorchTesting.seed("engine-cuda-update")), 24, c.vocabSize());
-            try (RolloutEngine gpu = RolloutEngine.fromModel(model, BUDGET, 1, EngineDevice.CUDA)) {
+            try (RolloutEngine gpu = CausalLMEngines.fromModel(model, BUDGET, 1, EngineDevice.CUDA)) {
                 try (NoGradGuard noGrad = new NoGradGuard()) {
                     for (Tensor p : model.parameters()) p.add_(TorchTesting.randn(org.bytedeco.pytorch.global.torch.ScalarType.Float, p.sizes().vec().get())
                             .mul(TorchTesting.s(0.05)));
                 }
                 double[][] expected = EngineTesting.javaLogits(model, tokens);
                 assertTrue(EngineTesting.relErr(gpu.logits(tokens), expected) > 1e-3, "the perturbation moved the logits");
-                gpu.updateWeights(model);
+                CausalLMEngines.updateWeights(gpu, model);
                 assertTrue(EngineTesting.relErr(gpu.logits(tokens), expected) < 1e-4, "CUDA engine after updateWeights");
             }
         }

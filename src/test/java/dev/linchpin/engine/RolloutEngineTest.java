@@ -36,7 +36,7 @@ class RolloutEngineTest {
                 CausalLM model = TinyModels.randomModel(e.getValue());
                 long[] tokens = TinyModels.randomIds(rnd, 70, e.getValue().vocabSize());   // crosses a 64-position tile
                 double[][] expected = EngineTesting.javaLogits(model, tokens);
-                try (RolloutEngine engine = RolloutEngine.fromModel(model, BUDGET, 2)) {
+                try (RolloutEngine engine = CausalLMEngines.fromModel(model, BUDGET, 2)) {
                     assertEquals("CPU, fp32 weights and KV, own GEMM up to 96 rows and OpenBLAS above, 2 threads", engine.describe());
                     float[] actual = engine.logits(tokens);
                     double num = 0, den = 0;
@@ -64,7 +64,7 @@ class RolloutEngineTest {
                 ModelConfig c = e.getValue();
                 CausalLM model = TinyModels.randomModel(c);
                 long[] prompt = TinyModels.randomIds(rnd, 5, c.vocabSize());
-                try (RolloutEngine engine = RolloutEngine.fromModel(model, BUDGET, 1)) {
+                try (RolloutEngine engine = CausalLMEngines.fromModel(model, BUDGET, 1)) {
                     List<RolloutOutput> gen = engine.generate(prompt, 2, RolloutOptions.greedy(12));
                     long[] expected = Generation.greedy(model, prompt, 12, new long[0]);
                     assertArrayEquals(expected, gen.get(0).tokens(), e.getKey() + " generate");
@@ -102,7 +102,7 @@ class RolloutEngineTest {
             CausalLM model = TinyModels.randomModel(c);
             long[] traj = TinyModels.randomIds(rnd, 12, c.vocabSize());
             double[][] logits = EngineTesting.javaLogits(model, traj);
-            try (RolloutEngine engine = RolloutEngine.fromModel(model, BUDGET, 2)) {
+            try (RolloutEngine engine = CausalLMEngines.fromModel(model, BUDGET, 2)) {
                 PrefillResult pre = engine.prefill(List.of(traj), 3);
                 for (int t = 0; t < traj.length; t++) {
                     double[] p = softmax(logits[t]);
@@ -136,7 +136,7 @@ class RolloutEngineTest {
     void continuousBatchingGivesTheSameOutputsAsOneAtATime() {
         Random rnd = new Random(TorchTesting.seed("engine-batching"));
         ModelConfig c = TinyModels.tinyConfigs().get("llama");
-        try (PointerScope scope = new PointerScope(); RolloutEngine engine = RolloutEngine.fromModel(
+        try (PointerScope scope = new PointerScope(); RolloutEngine engine = CausalLMEngines.fromModel(
                 TinyModels.randomModel(c), BUDGET, 2)) {
             List<long[]> trajs = List.of(TinyModels.randomIds(rnd, 30, c.vocabSize()), TinyModels.randomIds(rnd, 17, c.vocabSize()));
             PrefillResult pre = engine.prefill(trajs, 3);
@@ -189,7 +189,7 @@ class RolloutEngineTest {
         try (PointerScope scope = new PointerScope()) {
             CausalLM model = TinyModels.randomModel(c);
             long[] prompt = {3, 14, 15, 92, 65};
-            try (RolloutEngine engine = RolloutEngine.fromModel(model, BUDGET, 1)) {
+            try (RolloutEngine engine = CausalLMEngines.fromModel(model, BUDGET, 1)) {
                 List<RolloutOutput> a = engine.generate(prompt, 6, RolloutOptions.sampling(16, 1.5, 0.95, 7));
                 List<RolloutOutput> b = engine.generate(prompt, 6, RolloutOptions.sampling(16, 1.5, 0.95, 7).withMaxBatch(2));
                 List<RolloutOutput> other = engine.generate(prompt, 6, RolloutOptions.sampling(16, 1.5, 0.95, 8));
@@ -219,7 +219,7 @@ class RolloutEngineTest {
         ModelConfig c = TinyModels.tinyConfigs().get("qwen2-tied");
         try (PointerScope scope = new PointerScope()) {
             CausalLM model = TinyModels.randomModel(c);
-            try (RolloutEngine engine = RolloutEngine.fromModel(model, 40 * 2 * 2 * 2 * 16 * 4L, 1)) {   // 40 positions
+            try (RolloutEngine engine = CausalLMEngines.fromModel(model, 40 * 2 * 2 * 2 * 16 * 4L, 1)) {   // 40 positions
                 assertEquals(2 * 2 * 2 * 16 * 4L, engine.kvBytesPerPosition());
                 var e1 = assertThrows(IllegalArgumentException.class, () -> engine.prefill(List.of(new long[] {1, 128}), 2));
                 assertTrue(e1.getMessage().contains("token 128"), e1.getMessage());
@@ -242,7 +242,7 @@ class RolloutEngineTest {
                 assertThrows(IllegalArgumentException.class, () -> engine.rollout(List.of(new Branch(t, 1, 1, 0)), RolloutOptions.greedy(2)));
                 assertThrows(IllegalArgumentException.class, () -> RolloutOptions.sampling(4, 1.0, 0.0, 1));
             }
-            RolloutEngine closed = RolloutEngine.fromModel(model, BUDGET, 1);
+            RolloutEngine closed = CausalLMEngines.fromModel(model, BUDGET, 1);
             closed.close();
             closed.close();
             assertThrows(IllegalStateException.class, () -> closed.logits(new long[] {1}));

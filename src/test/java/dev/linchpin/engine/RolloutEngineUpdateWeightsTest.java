@@ -17,7 +17,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link RolloutEngine#updateWeights}: the engine follows a model that trains. The reference is the
+ * {@link CausalLMEngines#updateWeights}: the engine follows a model that trains. The reference is the
  * Java model itself ({@link CausalLM#logits}, tested against float64 and transformers elsewhere),
  * evaluated after real SGD steps on a next-token loss (libtorch autograd); plus the refusals:
  * wrong shapes or NaN name the tensor and leave the engine unchanged, live trajectories block it.
@@ -33,7 +33,7 @@ class RolloutEngineUpdateWeightsTest {
                 ModelConfig c = e.getValue();
                 CausalLM model = TinyModels.randomModel(c);
                 long[] tokens = TinyModels.randomIds(rnd, 24, c.vocabSize());
-                try (RolloutEngine engine = RolloutEngine.fromModel(model, BUDGET, 1)) {
+                try (RolloutEngine engine = CausalLMEngines.fromModel(model, BUDGET, 1)) {
                     double[][] before = EngineTesting.javaLogits(model, tokens);
                     sgdSteps(model, tokens, 3, 0.5);
                     double[][] after = EngineTesting.javaLogits(model, tokens);
@@ -41,7 +41,7 @@ class RolloutEngineUpdateWeightsTest {
                     assertTrue(EngineTesting.relErr(engine.logits(tokens), after) > 1e-3, e.getKey() + ": training did not move the logits");
                     assertTrue(EngineTesting.relErr(engine.logits(tokens), before) < 1e-4, e.getKey() + ": engine before update");
 
-                    engine.updateWeights(model);
+                    CausalLMEngines.updateWeights(engine, model);
                     double rel = EngineTesting.relErr(engine.logits(tokens), after);
                     assertTrue(rel < 1e-4, e.getKey() + ": relative error after update " + rel);
                 }
@@ -56,9 +56,9 @@ class RolloutEngineUpdateWeightsTest {
             CausalLM model = TinyModels.randomModel(c);
             long[] tokens = TinyModels.randomIds(new Random(TorchTesting.seed("engine-update-bad")), 10, c.vocabSize());
             double[][] expected = EngineTesting.javaLogits(model, tokens);
-            try (RolloutEngine engine = RolloutEngine.fromModel(model, BUDGET, 1)) {
+            try (RolloutEngine engine = CausalLMEngines.fromModel(model, BUDGET, 1)) {
                 CausalLM wider = TinyModels.randomModel(TinyModels.base(c.family()).intermediateSize(80).build());
-                IllegalArgumentException shape = assertThrows(IllegalArgumentException.class, () -> engine.updateWeights(wider));
+                IllegalArgumentException shape = assertThrows(IllegalArgumentException.class, () -> CausalLMEngines.updateWeights(engine, wider));
                 assertTrue(shape.getMessage().contains("model.layers.0.mlp.gate_proj.weight")
                         && shape.getMessage().contains("[80, 64]"), shape.getMessage());
 
@@ -67,16 +67,16 @@ class RolloutEngineUpdateWeightsTest {
                     poisoned.namedParameters().get("model.layers.1.self_attn.v_proj.weight").view(-1).narrow(0, 5, 1)
                             .fill_(TorchTesting.s(Double.NaN));
                 }
-                IllegalArgumentException nan = assertThrows(IllegalArgumentException.class, () -> engine.updateWeights(poisoned));
+                IllegalArgumentException nan = assertThrows(IllegalArgumentException.class, () -> CausalLMEngines.updateWeights(engine, poisoned));
                 assertTrue(nan.getMessage().contains("model.layers.1.self_attn.v_proj.weight"), nan.getMessage());
 
                 CausalLM otherFamily = TinyModels.randomModel(TinyModels.base(dev.linchpin.model.ModelFamily.QWEN2).build());
                 IllegalArgumentException family = assertThrows(IllegalArgumentException.class,
-                        () -> engine.updateWeights(otherFamily));
+                        () -> CausalLMEngines.updateWeights(engine, otherFamily));
                 assertTrue(family.getMessage().contains("q_proj.bias") || family.getMessage().contains("family"),
                         family.getMessage());
 
-                assertThrows(IllegalArgumentException.class, () -> engine.updateWeights(null));
+                assertThrows(IllegalArgumentException.class, () -> CausalLMEngines.updateWeights(engine, null));
                 assertTrue(EngineTesting.relErr(engine.logits(tokens), expected) < 1e-4, "rejected updates left the engine unchanged");
             }
         }
@@ -89,12 +89,12 @@ class RolloutEngineUpdateWeightsTest {
             CausalLM model = TinyModels.randomModel(c);
             CausalLM next = TinyModels.randomModel(c);
             long[] tokens = TinyModels.randomIds(new Random(TorchTesting.seed("engine-update-live")), 12, c.vocabSize());
-            try (RolloutEngine engine = RolloutEngine.fromModel(model, BUDGET, 1)) {
+            try (RolloutEngine engine = CausalLMEngines.fromModel(model, BUDGET, 1)) {
                 Trajectory t = engine.prefill(List.of(tokens), 0).trajectories().get(0);
-                IllegalStateException live = assertThrows(IllegalStateException.class, () -> engine.updateWeights(next));
+                IllegalStateException live = assertThrows(IllegalStateException.class, () -> CausalLMEngines.updateWeights(engine, next));
                 assertTrue(live.getMessage().contains("1 trajectories are live"), live.getMessage());
                 engine.release(t);
-                engine.updateWeights(next);
+                CausalLMEngines.updateWeights(engine, next);
                 assertTrue(EngineTesting.relErr(engine.logits(tokens), EngineTesting.javaLogits(next, tokens)) < 1e-4);
                 assertEquals(0, engine.kvBytesInUse());
                 assertEquals(EngineDevice.CPU, engine.device());

@@ -1,26 +1,26 @@
 package dev.linchpin.model.safetensors;
 
-import org.bytedeco.pytorch.global.torch.ScalarType;
-
-/** The safetensors element types Linchpin reads and writes, with their libtorch counterparts. */
+/**
+ * The safetensors element types Linchpin reads and writes. Pure Java (no libtorch): the libtorch
+ * counterparts live in {@link TorchDTypes}, so readers that never build a libtorch tensor (the rollout
+ * engine's loader) run without libtorch on the class path.
+ */
 public enum DType {
-    F64(8, ScalarType.Double),
-    F32(4, ScalarType.Float),
-    F16(2, ScalarType.Half),
-    BF16(2, ScalarType.BFloat16),
-    I64(8, ScalarType.Long),
-    I32(4, ScalarType.Int),
-    I16(2, ScalarType.Short),
-    I8(1, ScalarType.Char),
-    U8(1, ScalarType.Byte),
-    BOOL(1, ScalarType.Bool);
+    F64(8),
+    F32(4),
+    F16(2),
+    BF16(2),
+    I64(8),
+    I32(4),
+    I16(2),
+    I8(1),
+    U8(1),
+    BOOL(1);
 
     private final int byteSize;
-    private final ScalarType torchType;
 
-    DType(int byteSize, ScalarType torchType) {
+    DType(int byteSize) {
         this.byteSize = byteSize;
-        this.torchType = torchType;
     }
 
     /** Bytes per element. */
@@ -28,21 +28,14 @@ public enum DType {
         return byteSize;
     }
 
-    /** The libtorch scalar type holding this element type without conversion. */
-    public ScalarType torchType() {
-        return torchType;
+    /** True for the floating-point types (F64, F32, F16, BF16). */
+    public boolean isFloatingPoint() {
+        return this == F64 || this == F32 || this == F16 || this == BF16;
     }
 
     /** The dtype named in a safetensors header ("F32", "BF16", ...), or null when unknown. */
     public static DType fromHeaderName(String name) {
         for (DType d : values()) if (d.name().equals(name)) return d;
         return null;
-    }
-
-    /** The dtype for a libtorch scalar type; throws for types safetensors cannot hold here. */
-    public static DType fromTorch(ScalarType type) {
-        ScalarType t = type.intern();
-        for (DType d : values()) if (d.torchType == t) return d;
-        throw new IllegalArgumentException("no safetensors dtype for libtorch type " + t);
     }
 }

@@ -53,7 +53,7 @@ public final class SafetensorsWriter {
                 Tensor t = e.getValue();
                 if (name.isEmpty() || name.equals("__metadata__")) throw new IllegalArgumentException("invalid tensor name '" + name + "'");
                 if (t == null || t.isNull() || !t.defined()) throw new IllegalArgumentException("tensor '" + name + "' is undefined");
-                DType dtype = DType.fromTorch(t.scalar_type());
+                DType dtype = TorchDTypes.fromTorch(t.scalar_type());
                 Tensor cpu = t.detach().cpu().contiguous();
                 long bytes = cpu.nbytes();
                 Map<String, Object> entry = new LinkedHashMap<>();

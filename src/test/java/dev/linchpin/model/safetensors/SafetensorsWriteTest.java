@@ -68,7 +68,7 @@ public class SafetensorsWriteTest {
             for (String name : sorted) {   // back to back, in name order, sized shape × dtype
                 JsonNode e = json.get(name);
                 Tensor t = tensors.get(name);
-                assertEquals(DType.fromTorch(t.scalar_type()).name(), e.get("dtype").asText());
+                assertEquals(TorchDTypes.fromTorch(t.scalar_type()).name(), e.get("dtype").asText());
                 assertEquals(cursor, e.get("data_offsets").get(0).asLong());
                 cursor += t.numel() * t.element_size();
                 assertEquals(cursor, e.get("data_offsets").get(1).asLong());
