@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mining throughput on the embedded default (issue 7): `linchpin mine` with the paper's settings
+# Mining throughput on the embedded default: `linchpin mine` with the paper's settings
 # (k = 2, greedy continuations) on the first EXAMPLES questions of the default's test split.
 # Trains the default first if it is not cached (~5 min). Writes bench/results/<date>-mining-default-cpu.md.
 # Usage: bench/run-mining-default-cpu.sh   (env: EXAMPLES=50 THREADS=2 BATCH=8)

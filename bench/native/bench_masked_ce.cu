@@ -3,7 +3,7 @@
  * the public ABI (linchpin.h). Prints one JSON object per line on stdout (one per configuration);
  * progress and errors go to stderr. Exit 77 when no usable CUDA backend (like the native tests).
  *
- * Default configurations follow the peers' published settings (issue 3): bf16, H=4096, V=128256,
+ * Default configurations follow the peers' published settings: bf16, H=4096, V=128256,
  * N in {4096, 16384}, density 100/12/5 %; and N=8192, H=2304, V=256000 at the same densities.
  * Override with --n/--d/--v/--density/--dtype (one configuration) and --warmup/--iters;
  * LP_BENCH_QUICK=1 (run.sh --quick) caps them at 1 warm-up and 3 timed calls.

@@ -31,7 +31,7 @@ import org.bytedeco.javacpp.Loader;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * End-to-end mining throughput on CPU (issue 7): {@link MiningRun} (greedy generation, verification,
+ * End-to-end mining throughput on CPU: {@link MiningRun} (greedy generation, verification,
  * per-example prefill, k = 2 branch rollouts at every response position, verification, masks file
  * with fsync per batch) on synthetic-task questions.
  *
