@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch peers of the fused masked linear cross-entropy, fwd+bwd, bf16, at the sizes Liger and CCE publish.
+"""PyTorch peers of the fused masked linear cross-entropy, fwd+bwd, bf16, at the published peers' sizes (Llama 3, Gemma 2).
 
 Peers (each: loss = sum_i w_i * CE(W h_i, y_i) / denom, then backward to h and W):
   torch_eager          full logits [N, V] (bf16 GEMM, upcast to fp32) + F.cross_entropy
