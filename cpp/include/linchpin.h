@@ -237,7 +237,8 @@ LP_API int lp_cuda_sample(const float *logits, int64_t B, int64_t V, double temp
  * --------------------------------------------------------------------------------------------- */
 typedef struct lp_engine lp_engine;
 
-/* Families (same order as dev.linchpin.model.ModelFamily). */
+/* Families. Java maps each ModelFamily to its code by name (engine.EngineCodes); NativeConstantsTest checks
+ * that every integer constant of this header has the same value in Java (nativ.LinchpinNative, NativeStatus). */
 #define LP_FAMILY_LLAMA 0
 #define LP_FAMILY_QWEN2 1
 #define LP_FAMILY_QWEN3 2

@@ -183,9 +183,9 @@ public final class MaskedLinearCrossEntropy {
             CudaBackend.ensureAvailable();
             CudaStreams.requireCurrentDevice(p.h);
             int dtype = switch (TensorChecks.type(p.h)) {
-                case Float -> 0;
-                case BFloat16 -> 1;
-                case Half -> 2;
+                case Float -> LinchpinNative.LP_F32;
+                case BFloat16 -> LinchpinNative.LP_BF16;
+                case Half -> LinchpinNative.LP_F16;
                 default -> throw new IllegalArgumentException("unsupported dtype " + TensorChecks.type(p.h));
             };
             Tensor loss = emptyFloat(new long[] {}, p.h);

@@ -46,12 +46,16 @@ final class Attention {
             out.put(p + "v_proj.bias", new long[] {kv});
         }
         if (c.outputBias()) out.put(p + "o_proj.bias", new long[] {d});
-        if (c.family() == ModelFamily.QWEN3) {
-            out.put(p + "q_norm.weight", new long[] {c.headDim()});
-            out.put(p + "k_norm.weight", new long[] {c.headDim()});
-        } else if (c.family() == ModelFamily.OLMO2) {
-            out.put(p + "q_norm.weight", new long[] {q});
-            out.put(p + "k_norm.weight", new long[] {kv});
+        switch (c.family().qkNorm()) {
+            case PER_HEAD -> {
+                out.put(p + "q_norm.weight", new long[] {c.headDim()});
+                out.put(p + "k_norm.weight", new long[] {c.headDim()});
+            }
+            case FULL_WIDTH -> {
+                out.put(p + "q_norm.weight", new long[] {q});
+                out.put(p + "k_norm.weight", new long[] {kv});
+            }
+            case NONE -> { }
         }
     }
 
@@ -69,13 +73,14 @@ final class Attention {
         double eps = config.rmsNormEps();
 
         Tensor q = linear(x, wq, bq), k = linear(x, wk, bk), v = linear(x, wv, bv);
-        if (config.family() == ModelFamily.OLMO2) {          // norm over all heads, before the split
+        ModelFamily.QkNorm qkNorm = config.family().qkNorm();
+        if (qkNorm == ModelFamily.QkNorm.FULL_WIDTH) {       // norm over all heads, before the split
             q = RmsNorm.apply(q, qNorm, eps, true);
             k = RmsNorm.apply(k, kNorm, eps, true);
         }
         q = q.view(b, t, h, hd);
         k = k.view(b, t, kvh, hd);
-        if (config.family() == ModelFamily.QWEN3) {          // norm per head, before RoPE
+        if (qkNorm == ModelFamily.QkNorm.PER_HEAD) {         // norm per head, before RoPE
             q = RmsNorm.apply(q, qNorm, eps, false);
             k = RmsNorm.apply(k, kNorm, eps, false);
         }

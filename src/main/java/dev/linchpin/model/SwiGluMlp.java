@@ -24,7 +24,7 @@ final class SwiGluMlp {
         out.put(p + "gate_proj.weight", new long[] {f, d});
         out.put(p + "up_proj.weight", new long[] {f, d});
         out.put(p + "down_proj.weight", new long[] {d, f});
-        if (c.family() == ModelFamily.LLAMA && c.mlpBias()) {
+        if (c.mlpBias()) {
             out.put(p + "gate_proj.bias", new long[] {f});
             out.put(p + "up_proj.bias", new long[] {f});
             out.put(p + "down_proj.bias", new long[] {d});
