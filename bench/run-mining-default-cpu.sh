@@ -12,7 +12,7 @@ mvn -B -q -Dlinchpin.cuda=OFF -DskipTests compile
 mvn -B -q dependency:build-classpath -Dmdep.outputFile=target/run.classpath
 CP="target/classes:$(cat target/run.classpath)"
 
-model=$(java -cp "$CP" dev.linchpin.defaults.EmbeddedDefault standard | sed -n 's/^\(trained\|cached\) //p')
+model=$(java -cp "$CP" dev.linchpin.cli.Main default standard --progress log | sed -n 's/^\(trained\|cached\) //p')
 work=$(mktemp -d)
 head -n "$EXAMPLES" "$model/data/test.jsonl" > "$work/data.jsonl"
 /usr/bin/time -f "%e" -o "$work/wall" java -cp "$CP" dev.linchpin.cli.Main mine --model "$model" --data "$work/data.jsonl" \

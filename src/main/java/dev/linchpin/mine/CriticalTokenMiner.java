@@ -1,6 +1,7 @@
 package dev.linchpin.mine;
 
 import dev.linchpin.data.Example;
+import dev.linchpin.data.PromptEncoder;
 import dev.linchpin.engine.Branch;
 import dev.linchpin.engine.PrefillResult;
 import dev.linchpin.engine.RolloutEngine;
