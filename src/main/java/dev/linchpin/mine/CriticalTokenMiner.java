@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * CFT's identification of critical tokens (ARCHITECTURE.md, "CFT") on the rollout engine, one batch
+ * CFT's identification of critical tokens (docs/ARCHITECTURE.md, "The methods") on the rollout engine, one batch
  * of examples at a time:
  * <ol>
  *   <li>greedy response y to each prompt (all prompts of the batch decode together); verify it against
