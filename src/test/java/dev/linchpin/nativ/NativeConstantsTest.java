@@ -26,10 +26,27 @@ import org.junit.jupiter.api.Test;
  * check needs no native library; a value changed or a constant added on one side only fails here.
  */
 class NativeConstantsTest {
-    private static final Path HEADER = Path.of("cpp", "include", "linchpin.h");
+    private static final Path HEADER = header();
     private static final Pattern DEFINE = Pattern.compile("(?m)^\\s*#\\s*define\\s+(LP_\\w+)\\s+(-?\\d+)\\s*$");
     private static final Pattern ENUM = Pattern.compile("typedef\\s+enum\\s+(\\w+)\\s*\\{([^}]*)}");
     private static final Pattern ENTRY = Pattern.compile("^\\s*(LP_\\w+)\\s*=\\s*(-?\\d+)\\s*$");
+
+    /**
+     * linchpin.h: under the working directory (Maven runs tests in the project root), else beside the test
+     * classes (the GPU kit's bundle keeps the native sources in src/ next to test-classes/).
+     */
+    private static Path header() {
+        List<Path> tried = new ArrayList<>(List.of(Path.of("cpp", "include", "linchpin.h")));
+        try {
+            Path classes = Path.of(NativeConstantsTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            tried.add(classes.resolveSibling("src").resolve("cpp/include/linchpin.h"));
+            tried.add(classes.getParent().resolveSibling("cpp").resolve("include/linchpin.h"));
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            // no code source to look beside: the working directory is the only candidate
+        }
+        for (Path p : tried) if (Files.isRegularFile(p)) return p;
+        throw new IllegalStateException("linchpin.h not found; tried " + tried);
+    }
 
     /** Java name (qualified by class) → value, as the header defines it. */
     static Map<String, Integer> headerConstants() throws IOException {
