@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CPU benchmark of branch rollouts (issue 6): the rollout engine (shared prefill + staircase
+# CPU benchmark of branch rollouts: the rollout engine (shared prefill + staircase
 # attention + continuous batching) vs each branch re-prefilling its prefix, T=256, k=2, all
 # positions branched, greedy, MAX_NEW tokens per branch. Writes bench/results/<date>-engine-cpu.jsonl.
 # Usage: bench/run-engine-cpu.sh   (env: T, MAX_NEW, THREADS, MAX_BATCH)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CPU benchmark of end-to-end mask mining (issue 7): examples/min and branch tokens/s of
+# CPU benchmark of end-to-end mask mining: examples/min and branch tokens/s of
 # `linchpin mine`'s MiningRun on synthetic-task questions (see MiningBenchmark for the model).
 # Writes bench/results/<date>-mining-cpu.jsonl.
 # Usage: bench/run-mining-cpu.sh   (env: EXAMPLES, MAX_NEW, THREADS, BATCH, MAX_BRANCHES)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mining throughput on the embedded default (issue 7): `linchpin mine` with the paper's settings
+# Mining throughput on the embedded default: `linchpin mine` with the paper's settings
 # (k = 2, greedy continuations) on the first EXAMPLES questions of the default's test split.
 # Trains the default first if it is not cached (~5 min). Writes bench/results/<date>-mining-default-cpu.md.
 # Usage: bench/run-mining-default-cpu.sh   (env: EXAMPLES=50 THREADS=2 BATCH=8)
@@ -12,7 +12,7 @@ mvn -B -q -Dlinchpin.cuda=OFF -DskipTests compile
 mvn -B -q dependency:build-classpath -Dmdep.outputFile=target/run.classpath
 CP="target/classes:$(cat target/run.classpath)"
 
-model=$(java -cp "$CP" dev.linchpin.defaults.EmbeddedDefault standard | sed -n 's/^\(trained\|cached\) //p')
+model=$(java -cp "$CP" dev.linchpin.cli.Main default standard --progress log | sed -n 's/^\(trained\|cached\) //p')
 work=$(mktemp -d)
 head -n "$EXAMPLES" "$model/data/test.jsonl" > "$work/data.jsonl"
 /usr/bin/time -f "%e" -o "$work/wall" java -cp "$CP" dev.linchpin.cli.Main mine --model "$model" --data "$work/data.jsonl" \

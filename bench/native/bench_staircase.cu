@@ -4,7 +4,7 @@
  * does). Prints one JSON object per line on stdout; progress and errors go to stderr; exit 77 without
  * a usable CUDA backend.
  *
- * Configurations (issue 6): T in {1024, 4096, 8192}, branches in {16, 64, 256}, GQA 32/8 and 28/4,
+ * Configurations: T in {1024, 4096, 8192}, branches in {16, 64, 256}, GQA 32/8 and 28/4,
  * d = 128, bf16; one decode row per branch (suffix length 1), branch points an even staircase
  * b_i = T (i + 1) / n (branches taken all along the trajectory, the last one at T).
  * LP_BENCH_QUICK=1 (run.sh --quick): 1 warm-up, 3 timed calls; else --warmup (3) / --iters (10).

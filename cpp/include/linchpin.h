@@ -257,7 +257,7 @@ LP_API int lp_cpu_sample(const float *logits, int64_t B, int64_t V, int64_t V_va
                          double *entropy);
 
 /* ---------------------------------------------------------------------------------------------
- * CUDA twins of the engine kernels (issue 6). Device pointers on the current device, work enqueued
+ * CUDA twins of the engine kernels. Device pointers on the current device, work enqueued
  * on `stream` (a cudaStream_t, NULL = legacy default stream), no host synchronisation, no
  * allocation. The index arrays live on the device too, so the host cannot read them: the sizes the
  * grid depends on (S = suffix_offsets[n]) are passed by the caller, and index arrays are NOT
@@ -296,7 +296,7 @@ LP_API int lp_cuda_sample(const float *logits, int64_t B, int64_t V, int64_t V_v
                           double *entropy, void *stream);
 
 /* ---------------------------------------------------------------------------------------------
- * Rollout engine (issue 6). An engine holds one model's weights (fp32 host copies on the CPU
+ * Rollout engine. An engine holds one model's weights (fp32 host copies on the CPU
  * backend), prefilled trajectories with their KV caches, and runs branch rollouts with staircase
  * attention and continuous batching. An engine is not thread-safe: one caller at a time.
  *
@@ -306,7 +306,8 @@ LP_API int lp_cuda_sample(const float *logits, int64_t B, int64_t V, int64_t V_v
  * --------------------------------------------------------------------------------------------- */
 typedef struct lp_engine lp_engine;
 
-/* Families (same order as dev.linchpin.model.ModelFamily). */
+/* Families. Java maps each ModelFamily to its code by name (engine.EngineCodes); NativeConstantsTest checks
+ * that every integer constant of this header has the same value in Java (nativ.LinchpinNative, NativeStatus). */
 #define LP_FAMILY_LLAMA 0
 #define LP_FAMILY_QWEN2 1
 #define LP_FAMILY_QWEN3 2

@@ -53,7 +53,7 @@ int lpcuda_synchronize(void);
 int lpcuda_device_name(char *buf, size_t len);
 int lpcuda_mem_get_info(size_t *free_bytes, size_t *total_bytes);
 
-/* Engine kernels (issue 6); semantics of the lp_cuda_* functions of the same names. */
+/* Engine kernels; semantics of the lp_cuda_* functions of the same names. */
 int64_t lpcuda_staircase_attention_workspace_size(int64_t T, int64_t n_queries, int64_t H, int64_t Hkv, int64_t d,
                                                   int dtype);
 int lpcuda_staircase_attention(const void *q, const void *k_shared, const void *v_shared, int64_t T,
@@ -70,7 +70,7 @@ int lpcuda_sample(const float *logits, int64_t B, int64_t V, int64_t V_valid, do
                   double *entropy, void *stream);
 
 /* ---------------------------------------------------------------------------------------------
- * The rollout engine's CUDA backend (issue 6; kernels/engine_*.cu). The host engine
+ * The rollout engine's CUDA backend (kernels/engine_*.cu). The host engine
  * (cpp/src/engine) keeps trajectories, scheduling and token choice; this backend holds the weights
  * and the KV stores in device memory and runs forward passes, returning fp32 logits to the host.
  * Numerics: activations and accumulation in fp32; weights and KV in fp32 or bf16 (dtype).

@@ -33,7 +33,7 @@ int main(int argc, char **argv) {
     int rc = lp_cuda_load("/nonexistent/liblinchpin_cuda.so");
     check(rc == LP_ERR_UNAVAILABLE, "a missing library is 'no CUDA here' (status " + std::to_string(rc) + "): " + lp_last_error());
     float x = 0;
-    rc = lp_cuda_topk(&x, 1, 1, 1, nullptr, nullptr, nullptr);
+    rc = lp_cuda_topk(&x, 1, 1, 1, 1, nullptr, nullptr, nullptr);
     check(rc == LP_ERR_UNAVAILABLE, "later calls repeat it (status " + std::to_string(rc) + "): " + lp_last_error());
 
     const char *junk_path = "./test_cuda_load_junk.so";   // with a slash: dlopen reads the file, no search
@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
     check(rc == LP_ERR_BACKEND_BROKEN && std::strstr(lp_last_error(), "does not load") != nullptr,
           "a file that does not load is 'broken' (status " + std::to_string(rc) + "): " + lp_last_error());
     std::remove(junk_path);
-    rc = lp_cuda_topk(&x, 1, 1, 1, nullptr, nullptr, nullptr);
+    rc = lp_cuda_topk(&x, 1, 1, 1, 1, nullptr, nullptr, nullptr);
     check(rc == LP_ERR_BACKEND_BROKEN, "later calls repeat it (status " + std::to_string(rc) + ")");
 
     // liblinchpin.so itself loads fine but has none of the lpcuda_* symbols: a stale or wrong build.

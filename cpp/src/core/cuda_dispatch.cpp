@@ -309,7 +309,7 @@ LP_API int lp_cuda_mem_get_info(size_t *free_bytes, size_t *total_bytes) {
     return forward(b->mem_get_info(free_bytes, total_bytes), b);
 }
 
-// Engine kernels (issue 6): host-side argument checks here (sizes, dtype, null pointers), then the backend.
+// Engine kernels: host-side argument checks here (sizes, dtype, null pointers), then the backend.
 LP_API int64_t lp_cuda_staircase_attention_workspace_size(int64_t T, int64_t n_queries, int64_t H, int64_t Hkv,
                                                           int64_t d, int dtype) {
     const CudaBackend *b = loaded_backend();

@@ -1,6 +1,7 @@
 package dev.linchpin.bench;
 
 import dev.linchpin.engine.Branch;
+import dev.linchpin.engine.CausalLMEngines;
 import dev.linchpin.engine.PrefillResult;
 import dev.linchpin.engine.RolloutEngine;
 import dev.linchpin.engine.RolloutOptions;
@@ -51,7 +52,7 @@ public final class DecodeStepBenchmark {
         Random rnd = new Random(42);
         long[] traj = new long[T];
         for (int i = 0; i < T; i++) traj[i] = rnd.nextInt(config.vocabSize());
-        try (RolloutEngine engine = RolloutEngine.fromModel(model, 1L << 30, threads)) {
+        try (RolloutEngine engine = CausalLMEngines.fromModel(model, 1L << 30, threads)) {
             PrefillResult pre = engine.prefill(List.of(traj), 0);
             Trajectory t = pre.trajectories().get(0);
             List<Branch> branches = new ArrayList<>();

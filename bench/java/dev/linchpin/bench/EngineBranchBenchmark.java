@@ -19,7 +19,7 @@ import org.bytedeco.javacpp.Loader;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * CPU branch-rollout throughput (issue 6): the engine (one prefill of the trajectory, all branches
+ * CPU branch-rollout throughput: the engine (one prefill of the trajectory, all branches
  * sharing its KV through staircase attention, continuous batching) vs the naive baseline a generic
  * {@code generate()} gives: each branch re-prefills its own prefix (trajectory[0, t) + alternative)
  * into a private KV cache and decodes alone. Both run the same native kernels, so the ratio measures

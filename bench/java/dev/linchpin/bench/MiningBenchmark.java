@@ -2,8 +2,10 @@ package dev.linchpin.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.linchpin.cli.Progress;
 import dev.linchpin.data.DatasetFormat;
 import dev.linchpin.data.Example;
+import dev.linchpin.data.PromptEncoder;
 import dev.linchpin.data.SyntheticProblem;
 import dev.linchpin.data.SyntheticTask;
 import dev.linchpin.engine.RolloutEngine;
@@ -11,7 +13,6 @@ import dev.linchpin.engine.RolloutOptions;
 import dev.linchpin.mine.MiningOptions;
 import dev.linchpin.mine.MiningRun;
 import dev.linchpin.mine.MiningSummary;
-import dev.linchpin.mine.PromptEncoder;
 import dev.linchpin.mine.Shard;
 import dev.linchpin.model.CausalLM;
 import dev.linchpin.model.ModelConfig;
@@ -21,7 +22,6 @@ import dev.linchpin.tokenizer.Tokenizer;
 import dev.linchpin.tokenizer.TokenizerBuilder;
 import dev.linchpin.verify.AnswerExtractor;
 import dev.linchpin.verify.Extraction;
-import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +31,7 @@ import org.bytedeco.javacpp.Loader;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * End-to-end mining throughput on CPU (issue 7): {@link MiningRun} (greedy generation, verification,
+ * End-to-end mining throughput on CPU: {@link MiningRun} (greedy generation, verification,
  * per-example prefill, k = 2 branch rollouts at every response position, verification, masks file
  * with fsync per batch) on synthetic-task questions.
  *
@@ -95,9 +95,8 @@ public final class MiningBenchmark {
         Path out = dir.resolve("masks.jsonl");
         MiningOptions options = new MiningOptions(2, 1, 0.0, 1.0, 0L, 1.0, 0, -1, maxNew, 64, batch, maxBranches);
         MiningRun.Settings settings = new MiningRun.Settings(model, data, out, DatasetFormat.AUTO, PromptEncoder.Style.AUTO,
-                null, null, Shard.ALL, options, 1L << 30, threads, false);
-        PrintWriter log = new PrintWriter(System.err, true);
-        MiningSummary s = MiningRun.run(settings, log);
+                null, null, Shard.ALL, options, 1L << 30, threads);
+        MiningSummary s = MiningRun.run(settings, new Progress(System.err, false, System::nanoTime, 10_000_000_000L));
         ObjectNode o = s.toJson();
         o.put("model", "random-init llama 4x256, GQA 8/2, vocab " + vocab);
         o.put("max_new_tokens", maxNew);

@@ -5,6 +5,7 @@ import dev.linchpin.demo.DemoRun;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -31,22 +32,17 @@ public final class DemoCommand implements Callable<Integer> {
     String name;
     @Option(names = "--threads", defaultValue = "0", description = "Engine and libtorch threads; 0: all cores (default: ${DEFAULT-VALUE}).")
     int threads;
-    @Option(names = "--progress", defaultValue = "auto", description = "auto (a bar on a terminal, else log lines), bar or log (default: ${DEFAULT-VALUE}).")
-    String progress;
+    @Mixin
+    ProgressOption progress;
 
     @Override
     public Integer call() throws Exception {
         if (threads < 0) throw new IllegalArgumentException("--threads must be >= 0, got " + threads);
-        boolean terminal = switch (progress) {
-            case "auto" -> System.console() != null;
-            case "bar" -> true;
-            case "log" -> false;
-            default -> throw new IllegalArgumentException("--progress must be auto, bar or log, got '" + progress + "'");
-        };
+        Progress bars = progress.on(spec.commandLine().getErr());
         DemoPlan plan = quick ? DemoPlan.quickPlan() : DemoPlan.standardPlan();
         String runName = name != null ? name : quick ? "quick" : "demo";
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        new DemoRun(plan, runName, out, n, terminal, spec.commandLine().getOut(), spec.commandLine().getErr()).run();
+        new DemoRun(plan, runName, out, n, spec.commandLine().getOut(), bars).run();
         return 0;
     }
 }

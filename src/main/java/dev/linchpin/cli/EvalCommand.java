@@ -1,15 +1,13 @@
 package dev.linchpin.cli;
 
-import dev.linchpin.data.DatasetFormat;
-import dev.linchpin.engine.EngineDevice;
 import dev.linchpin.eval.EvalOptions;
 import dev.linchpin.eval.EvalRun;
-import dev.linchpin.mine.PromptEncoder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -26,22 +24,16 @@ public final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--config", paramLabel = "YAML", description = "Run config: option defaults (keys = option names without dashes).")
-    Path config;
+    @Mixin
+    ConfigOption config;
     @Option(names = "--model", paramLabel = "DIR", description = "Hugging Face model directory (config.json, safetensors, tokenizer).")
     Path model;
     @Option(names = "--data", paramLabel = "FILE", split = ",", description = "JSONL data sets, comma-separated or repeated; each named by its file stem.")
     List<Path> data;
     @Option(names = "--out", paramLabel = "FILE", description = "JSON report (written atomically), with every response and verdict.")
     Path out;
-    @Option(names = "--format", defaultValue = "auto", description = "Data format: auto, gsm8k, math, prompt-completion, messages (default: ${DEFAULT-VALUE}).")
-    String format;
-    @Option(names = "--prompt-format", defaultValue = "auto", description = "auto (chat if the tokenizer has a chat template), base or chat (default: ${DEFAULT-VALUE}).")
-    String promptFormat;
-    @Option(names = "--prompt-template", description = "Base: the prompt template; chat: the user-message template; contains {question}.")
-    String promptTemplate;
-    @Option(names = "--system-prompt", description = "Chat: a system message put first.")
-    String systemPrompt;
+    @Mixin
+    PromptOptions prompts;
     @Option(names = {"--samples", "-n"}, defaultValue = "16", description = "n: temperature samples per question (default: ${DEFAULT-VALUE}).")
     int samples;
     @Option(names = "--k", split = ",", paramLabel = "K", description = "The k of pass@k, each <= n (default: 1,2,4,...,n).")
@@ -60,20 +52,15 @@ public final class EvalCommand implements Callable<Integer> {
     int batchSize;
     @Option(names = "--max-branches", defaultValue = "64", description = "Sequences decoding at once (default: ${DEFAULT-VALUE}).")
     int maxBranches;
-    @Option(names = "--kv-budget-mb", defaultValue = "2048", description = "Rollout engine KV-cache budget in MiB (default: ${DEFAULT-VALUE}).")
-    long kvBudgetMb;
-    @Option(names = "--threads", defaultValue = "0", description = "Engine threads; 0: all cores (default: ${DEFAULT-VALUE}).")
-    int threads;
-
-    @Option(names = "--device", defaultValue = "cpu", description = "Rollout engine device: cpu, cuda (fp32) or cuda-bf16 (default: ${DEFAULT-VALUE}).")
-    String device;
-    @Option(names = "--progress", defaultValue = "auto", description = "auto (a bar on a terminal, else log lines), bar or log (default: ${DEFAULT-VALUE}).")
-    String progress;
+    @Mixin
+    EngineOptions engine;
+    @Mixin
+    ProgressOption progress;
 
     @Override
     public Integer call() throws Exception {
-        if (config != null) YamlDefaults.load(config).checkKeys(spec);
-        EvalRun.run(settings(), spec.commandLine().getOut(), spec.commandLine().getErr());
+        config.checkKeys(spec);
+        EvalRun.run(settings(), spec.commandLine().getOut(), progress.on(spec.commandLine().getErr()));
         if (out != null) spec.commandLine().getOut().println("wrote " + out);
         return 0;
     }
@@ -82,18 +69,12 @@ public final class EvalCommand implements Callable<Integer> {
     EvalRun.Settings settings() {
         if (model == null) throw new IllegalArgumentException("--model is required (on the command line or in --config)");
         if (data == null || data.isEmpty()) throw new IllegalArgumentException("--data is required (on the command line or in --config)");
-        if (kvBudgetMb < 1) throw new IllegalArgumentException("--kv-budget-mb must be >= 1, got " + kvBudgetMb);
+        long kvBudgetBytes = engine.kvBudgetBytes();
         if (samples < 1) throw new IllegalArgumentException("--samples must be >= 1, got " + samples);
-        boolean terminal = switch (progress) {
-            case "auto" -> System.console() != null;
-            case "bar" -> true;
-            case "log" -> false;
-            default -> throw new IllegalArgumentException("--progress must be auto, bar or log, got '" + progress + "'");
-        };
+        progress.terminal();   // a bad --progress fails before any work
         List<Integer> k = ks == null || ks.isEmpty() ? EvalOptions.defaultKs(samples) : new ArrayList<>(ks);
         EvalOptions options = new EvalOptions(samples, k, temperature, topP, seed, maxNewTokens, maxExamples, batchSize, maxBranches);
-        return new EvalRun.Settings(model, data, out, DatasetFormat.fromName(format), PromptEncoder.Style.parse(promptFormat),
-                promptTemplate, systemPrompt, options, kvBudgetMb << 20, threads, terminal,
-                EngineDevice.parse(device));
+        return new EvalRun.Settings(model, data, out, prompts.format(), prompts.style(), prompts.promptTemplate, prompts.systemPrompt,
+                options, kvBudgetBytes, engine.threads, engine.device());
     }
 }

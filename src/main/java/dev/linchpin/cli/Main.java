@@ -1,11 +1,8 @@
 package dev.linchpin.cli;
 
-import dev.linchpin.data.DatasetException;
-import dev.linchpin.mine.MasksFileException;
-import java.io.IOException;
+import dev.linchpin.UserError;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,17 +10,19 @@ import picocli.CommandLine.Command;
 /**
  * The {@code linchpin} command line. Subcommands: {@code mine} (critical-token masks), {@code show}
  * (one mined example in the terminal), {@code train} (SFT / CFT / SFTKey / DFT / ablations, LoRA) and
- * {@code eval} (greedy accuracy, pass@k, entropy); {@code demo} (the whole pipeline on the embedded default) and {@code report}. Every subcommand that takes {@code --config run.yaml} gets its
- * option defaults from that file, command-line options overriding them ({@link YamlDefaults}).
+ * {@code eval} (greedy accuracy, pass@k, entropy); {@code demo} (the whole pipeline on the embedded default),
+ * {@code report} and {@code default} (train or find the embedded default model). Every subcommand that takes
+ * {@code --config run.yaml} gets its option defaults from that file, command-line options overriding them
+ * ({@link YamlDefaults}). Commands parse options into a job's settings, run the job with a {@link Progress}
+ * listener, and print; the jobs live below ({@code MiningRun}, {@code EvalRun}, {@code TrainingRun}, ...).
  *
- * <p>Exit codes: 0 success, 1 a user-facing error (bad input file, bad option value: one line naming
- * the file and line where there is one), 2 a usage error, 3 an internal error (stack trace).
+ * <p>Exit codes: 0 success, 1 a user error ({@link UserError#isUserError}: bad input file, bad option value;
+ * one line naming the file and line where there is one), 2 a usage error, 3 an internal error (stack trace).
  */
 @Command(name = "linchpin", mixinStandardHelpOptions = true, version = "linchpin 0.1.0",
         description = "Critical-token fine-tuning engine.",
         subcommands = {DemoCommand.class, MineCommand.class, ShowCommand.class, TrainCommand.class, EvalCommand.class,
-                ReportCommand.class,
-                CommandLine.HelpCommand.class})
+                ReportCommand.class, DefaultCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -63,13 +62,9 @@ public final class Main implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /** A {@link UserError} or one of the JDK's bad-input types ({@link UserError#isUserError}): exit 1, no stack trace. */
     static boolean isUserError(Throwable ex) {
-        return ex instanceof DatasetException || ex instanceof MasksFileException || ex instanceof IOException
-                || ex instanceof UncheckedIOException || ex instanceof IllegalArgumentException
-                || ex instanceof dev.linchpin.tokenizer.TokenizerFileException
-                || ex instanceof dev.linchpin.engine.KvBudgetExceededException
-                || ex instanceof dev.linchpin.train.TrainingDivergedException
-                || ex instanceof dev.linchpin.nativ.BackendUnavailableException;   // e.g. --device cuda without a GPU
+        return UserError.isUserError(ex);
     }
 
     private static String message(Throwable ex) {

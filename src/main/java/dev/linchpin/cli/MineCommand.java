@@ -1,15 +1,13 @@
 package dev.linchpin.cli;
 
-import dev.linchpin.data.DatasetFormat;
-import dev.linchpin.engine.EngineDevice;
 import dev.linchpin.mine.MiningOptions;
 import dev.linchpin.mine.MiningRun;
 import dev.linchpin.mine.MiningSummary;
-import dev.linchpin.mine.PromptEncoder;
 import dev.linchpin.mine.Shard;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -26,22 +24,16 @@ public final class MineCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--config", paramLabel = "YAML", description = "Run config: option defaults (keys = option names without dashes).")
-    Path config;
+    @Mixin
+    ConfigOption config;
     @Option(names = "--model", paramLabel = "DIR", description = "Hugging Face model directory (config.json, safetensors, tokenizer).")
     Path model;
     @Option(names = "--data", paramLabel = "FILE", description = "JSONL data set (gsm8k, math, prompt-completion or messages records).")
     Path data;
     @Option(names = "--out", paramLabel = "FILE", description = "Masks file (JSONL, appended); summary in FILE.summary.json.")
     Path out;
-    @Option(names = "--format", defaultValue = "auto", description = "Data format: auto, gsm8k, math, prompt-completion, messages (default: ${DEFAULT-VALUE}).")
-    String format;
-    @Option(names = "--prompt-format", defaultValue = "auto", description = "auto (chat if the tokenizer has a chat template), base or chat (default: ${DEFAULT-VALUE}).")
-    String promptFormat;
-    @Option(names = "--prompt-template", description = "Base: the prompt template; chat: the user-message template; contains {question}.")
-    String promptTemplate;
-    @Option(names = "--system-prompt", description = "Chat: a system message put first.")
-    String systemPrompt;
+    @Mixin
+    PromptOptions prompts;
     @Option(names = "--shard", defaultValue = "0/1", paramLabel = "i/n", description = "Mine examples whose data position is i mod n (default: ${DEFAULT-VALUE}).")
     String shard;
     @Option(names = {"--k", "-k"}, defaultValue = "2", description = "Alternatives per position: ranks 2..k+1 (default: ${DEFAULT-VALUE}).")
@@ -68,21 +60,16 @@ public final class MineCommand implements Callable<Integer> {
     int batchSize;
     @Option(names = "--max-branches", defaultValue = "64", description = "Branches decoding at once (default: ${DEFAULT-VALUE}).")
     int maxBranches;
-    @Option(names = "--kv-budget-mb", defaultValue = "2048", description = "Rollout engine KV-cache budget in MiB (default: ${DEFAULT-VALUE}).")
-    long kvBudgetMb;
-    @Option(names = "--threads", defaultValue = "0", description = "Engine threads; 0: all cores (default: ${DEFAULT-VALUE}).")
-    int threads;
-
-    @Option(names = "--device", defaultValue = "cpu", description = "Rollout engine device: cpu, cuda (fp32) or cuda-bf16 (default: ${DEFAULT-VALUE}).")
-    String device;
-    @Option(names = "--progress", defaultValue = "auto", description = "auto (a bar on a terminal, else log lines), bar or log (default: ${DEFAULT-VALUE}).")
-    String progress;
+    @Mixin
+    EngineOptions engine;
+    @Mixin
+    ProgressOption progress;
 
     @Override
     public Integer call() throws Exception {
-        if (config != null) YamlDefaults.load(config).checkKeys(spec);
+        config.checkKeys(spec);
         MiningRun.Settings settings = settings();
-        MiningSummary summary = MiningRun.run(settings, spec.commandLine().getErr());
+        MiningSummary summary = MiningRun.run(settings, progress.on(spec.commandLine().getErr()));
         spec.commandLine().getOut().println("wrote " + out + " (" + summary.examples() + " records) and "
                 + MiningSummary.pathFor(out));
         return 0;
@@ -93,18 +80,12 @@ public final class MineCommand implements Callable<Integer> {
         require(model, "--model");
         require(data, "--data");
         require(out, "--out");
-        if (kvBudgetMb < 1) throw new IllegalArgumentException("--kv-budget-mb must be >= 1, got " + kvBudgetMb);
-        boolean terminal = switch (progress) {
-            case "auto" -> System.console() != null;
-            case "bar" -> true;
-            case "log" -> false;
-            default -> throw new IllegalArgumentException("--progress must be auto, bar or log, got '" + progress + "'");
-        };
+        long kvBudgetBytes = engine.kvBudgetBytes();
+        progress.terminal();   // a bad --progress fails before any work
         MiningOptions options = new MiningOptions(k, rollouts, temperature, topP, seed, failureThreshold, spanStart, spanEnd,
                 maxNewTokens, branchMargin, batchSize, maxBranches);
-        return new MiningRun.Settings(model, data, out, DatasetFormat.fromName(format), PromptEncoder.Style.parse(promptFormat),
-                promptTemplate, systemPrompt, Shard.parse(shard), options, kvBudgetMb << 20, threads, terminal,
-                EngineDevice.parse(device));
+        return new MiningRun.Settings(model, data, out, prompts.format(), prompts.style(), prompts.promptTemplate,
+                prompts.systemPrompt, Shard.parse(shard), options, kvBudgetBytes, engine.threads, engine.device());
     }
 
     private static void require(Object value, String option) {

@@ -1,5 +1,7 @@
 package dev.linchpin.cli;
 
+import dev.linchpin.progress.Durations;
+import dev.linchpin.progress.ProgressListener;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -9,14 +11,16 @@ import java.util.Objects;
 import java.util.function.LongSupplier;
 
 /**
- * Progress reporting for long jobs. On a terminal a single line is redrawn in place (bar, count,
- * rate, ETA, a status text); elsewhere (CI logs, pipes) a plain line is printed at most once per
- * interval, plus the first and last update, so logs stay short but show the job is alive.
+ * How the command line shows a job's progress ({@link ProgressListener}). On a terminal a single line is
+ * redrawn in place (bar, count, rate, ETA, a status text); elsewhere (CI logs, pipes) a plain line is
+ * printed at most once per interval, plus the first and last update, so logs stay short but show the job
+ * is alive.
  *
  * <p>Create one with {@link #auto()} (terminal if {@code System.console() != null}, writing to stderr),
- * {@link #silent()}, or the full constructor (tests). Each phase of a job is a {@link Task}.
+ * {@link #silent()}, {@link ProgressOption} (a command's {@code --progress}), or the full constructor
+ * (tests). Each phase of a job is a {@link Task}.
  */
-public final class Progress {
+public final class Progress implements ProgressListener {
     private static final int BAR_WIDTH = 28;
 
     private final PrintWriter out;
@@ -55,6 +59,7 @@ public final class Progress {
     }
 
     /** Prints a one-off message line (ignored when silent). */
+    @Override
     public void message(String text) {
         if (out != null) {
             out.println(text);
@@ -63,13 +68,14 @@ public final class Progress {
     }
 
     /** Starts a phase of {@code total} units (≥ 1). */
+    @Override
     public Task start(String label, long total) {
         if (total < 1) throw new IllegalArgumentException("total must be >= 1, got " + total);
         return new Task(label, total);
     }
 
     /** One phase: call {@link #update} as units complete, then {@link #finish}. */
-    public final class Task {
+    public final class Task implements ProgressListener.Task {
         private final String label;
         private final long total;
         private final long startNanos;
@@ -83,6 +89,7 @@ public final class Progress {
         }
 
         /** {@code done} of {@code total} units are complete; {@code status} (may be empty) is shown after the counts. */
+        @Override
         public void update(long done, String status) {
             if (out == null || finished) return;
             long now = nanoClock.getAsLong();
@@ -98,13 +105,14 @@ public final class Progress {
         }
 
         /** Ends the phase with a summary line. */
+        @Override
         public void finish(String summary) {
             if (finished) return;
             finished = true;
             if (out == null) return;
             double seconds = (nanoClock.getAsLong() - startNanos) / 1e9;
             out.print(terminal ? "\r\u001b[K" : "");
-            out.println(label + ": " + summary + " (" + duration(seconds) + ")");
+            out.println(label + ": " + summary + " (" + Durations.format(seconds) + ")");
             out.flush();
         }
     }
@@ -124,19 +132,11 @@ public final class Progress {
         if (done > 0 && seconds > 0) {
             double rate = done / seconds;
             b.append(String.format(Locale.ROOT, " %.2f/s", rate));
-            b.append(" ETA ").append(duration(Math.max(0, total - done) / rate));
+            b.append(" ETA ").append(Durations.format(Math.max(0, total - done) / rate));
         } else {
             b.append(" ETA ?");
         }
         if (status != null && !status.isEmpty()) b.append(' ').append(status);
         return b.toString();
-    }
-
-    /** {@code 59s}, {@code 1m05s}, {@code 1h02m}. */
-    public static String duration(double seconds) {
-        long s = Math.round(seconds);
-        if (s < 60) return s + "s";
-        if (s < 3600) return String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
-        return String.format(Locale.ROOT, "%dh%02dm", s / 3600, (s % 3600) / 60);
     }
 }

@@ -1,9 +1,10 @@
 package dev.linchpin.data;
 
+import dev.linchpin.UserError;
 import java.nio.file.Path;
 
 /** A data-set file could not be read or a record in it is malformed; the message names file and line. */
-public class DatasetException extends RuntimeException {
+public class DatasetException extends RuntimeException implements UserError {
     private static final long serialVersionUID = 1L;
     private final transient Path file;
     private final long line;

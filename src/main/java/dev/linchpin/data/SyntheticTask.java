@@ -276,22 +276,4 @@ public final class SyntheticTask {
                     .replace("%op%", String.valueOf(op));
         }
     }
-
-    /**
-     * Writes the default splits: {@code SyntheticTask DIR [seed] [train] [test] [ood]}
-     * (defaults 1234, 5000, 500, 500).
-     */
-    public static void main(String[] args) throws IOException {
-        if (args.length < 1) {
-            System.err.println("usage: SyntheticTask DIR [seed=1234] [train=5000] [test=500] [ood=500]");
-            System.exit(2);
-        }
-        long seed = args.length > 1 ? Long.parseLong(args[1]) : 1234;
-        int train = args.length > 2 ? Integer.parseInt(args[2]) : 5000;
-        int test = args.length > 3 ? Integer.parseInt(args[3]) : 500;
-        int oodN = args.length > 4 ? Integer.parseInt(args[4]) : 500;
-        Splits s = new SyntheticTask(seed).writeAll(Path.of(args[0]), train, test, oodN);
-        System.out.printf("wrote %d train, %d test, %d ood problems under %s%n",
-                s.train().size(), s.test().size(), s.ood().size(), args[0]);
-    }
 }

@@ -2,7 +2,9 @@ package dev.linchpin.defaults;
 
 import dev.linchpin.data.Difficulty;
 import dev.linchpin.data.Operation;
-import dev.linchpin.train.TrainConfig;
+import dev.linchpin.train.FineTuneConfig;
+import dev.linchpin.train.Normalization;
+import dev.linchpin.train.Precision;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -30,12 +32,13 @@ import java.util.stream.Collectors;
  * @param intermediateSize SwiGLU width
  * @param maxPositions    max_position_embeddings (longest prompt + response the model is meant for)
  * @param modelSeed       seed of the random initialisation
- * @param training        optimisation hyper-parameters (its seed fixes the data order)
+ * @param training        optimisation hyper-parameters (its seed fixes the data order); one micro-batch per
+ *                        step, cosine decay, token-mean, fp32 and no DFT, as {@link #canonical()} records
  * @param maxNewTokens    greedy decoding budget at evaluation
  */
 public record DefaultConfig(long dataSeed, int trainSize, int testSize, int oodSize, Difficulty difficulty,
                             Difficulty oodDifficulty, int hiddenSize, int layers, int heads, int intermediateSize,
-                            int maxPositions, long modelSeed, TrainConfig training, int maxNewTokens) {
+                            int maxPositions, long modelSeed, FineTuneConfig training, int maxNewTokens) {
     /**
      * Bumped whenever the code that turns a config into a model changes meaning (prompt format,
      * tokenizer layout, loss, training loop), so old caches are not reused for a different recipe.
@@ -51,6 +54,23 @@ public record DefaultConfig(long dataSeed, int trainSize, int testSize, int oodS
             throw new IllegalArgumentException("model sizes must be positive with hiddenSize a multiple of heads");
         }
         if (maxPositions < 2 || maxNewTokens < 1) throw new IllegalArgumentException("maxPositions >= 2 and maxNewTokens >= 1 required");
+        // canonical() keys the cache by the fields that vary; these are fixed so that it stays complete
+        if (training.gradAccum() != 1 || training.schedule() != FineTuneConfig.Schedule.COSINE
+                || training.normalization() != Normalization.TOKEN_MEAN || training.dft() || training.precision() != Precision.FP32) {
+            throw new IllegalArgumentException("the default model trains with one micro-batch per step, cosine decay, token-mean, "
+                    + "no DFT and fp32, got " + training);
+        }
+    }
+
+    /**
+     * The default model's optimisation: AdamW over all weights with warmup and cosine decay, clipping, the
+     * data order seeded by {@code seed}, every response token (EOS included) weighted 1.
+     */
+    static FineTuneConfig training(int steps, int batch, double peakLr, int warmup, double minLrRatio, double weightDecay,
+            double maxGradNorm, long seed, int threads, boolean deterministic) {
+        return FineTuneConfig.builder(steps).batch(batch, 1).learningRate(peakLr, warmup)
+                .schedule(FineTuneConfig.Schedule.COSINE, minLrRatio).weightDecay(weightDecay).maxGradNorm(maxGradNorm).seed(seed)
+                .threads(threads).deterministic(deterministic).build();
     }
 
     /**
@@ -65,7 +85,7 @@ public record DefaultConfig(long dataSeed, int trainSize, int testSize, int oodS
                 new Difficulty(1, 3, 9, 3, 40, EnumSet.allOf(Operation.class)),
                 new Difficulty(4, 5, 20, 3, 99, EnumSet.allOf(Operation.class)),
                 128, 4, 4, 384, 512, 42,
-                new TrainConfig(1000, 32, 3e-3, 50, 0.1, 0.01, 1.0, 7, 2, true),
+                training(1000, 32, 3e-3, 50, 0.1, 0.01, 1.0, 7, 2, true),
                 160);
     }
 
@@ -77,7 +97,7 @@ public record DefaultConfig(long dataSeed, int trainSize, int testSize, int oodS
                 new Difficulty(1, 2, 9, 3, 30, EnumSet.allOf(Operation.class)),
                 new Difficulty(3, 3, 9, 3, 60, EnumSet.allOf(Operation.class)),
                 32, 2, 2, 64, 256, 5,
-                new TrainConfig(30, 8, 3e-3, 5, 0.1, 0.0, 1.0, 11, 2, true),
+                training(30, 8, 3e-3, 5, 0.1, 0.0, 1.0, 11, 2, true),
                 24);
     }
 
@@ -88,7 +108,7 @@ public record DefaultConfig(long dataSeed, int trainSize, int testSize, int oodS
      */
     public DefaultConfig with(Map<String, String> overrides) {
         Map<String, String> o = new java.util.HashMap<>(overrides);
-        TrainConfig t = training;
+        FineTuneConfig t = training;
         DefaultConfig c = new DefaultConfig(
                 longOr(o, "data.seed", dataSeed), intOr(o, "data.train", trainSize), intOr(o, "data.test", testSize),
                 intOr(o, "data.ood", oodSize),
@@ -99,7 +119,7 @@ public record DefaultConfig(long dataSeed, int trainSize, int testSize, int oodS
                 intOr(o, "model.hidden", hiddenSize), intOr(o, "model.layers", layers), intOr(o, "model.heads", heads),
                 intOr(o, "model.intermediate", intermediateSize), intOr(o, "model.max_positions", maxPositions),
                 longOr(o, "model.seed", modelSeed),
-                new TrainConfig(intOr(o, "train.steps", t.steps()), intOr(o, "train.batch", t.batchSize()),
+                training(intOr(o, "train.steps", t.steps()), intOr(o, "train.batch", t.microBatch()),
                         doubleOr(o, "train.peak_lr", t.peakLr()), intOr(o, "train.warmup", t.warmupSteps()),
                         doubleOr(o, "train.min_lr_ratio", t.minLrRatio()), doubleOr(o, "train.weight_decay", t.weightDecay()),
                         doubleOr(o, "train.max_grad_norm", t.maxGradNorm()), longOr(o, "train.seed", t.seed()),
@@ -126,14 +146,14 @@ public record DefaultConfig(long dataSeed, int trainSize, int testSize, int oodS
 
     /** The canonical text the hash is taken of: every field, in a fixed order and number format. */
     public String canonical() {
-        TrainConfig t = training;
+        FineTuneConfig t = training;
         return String.join("\n",
                 "recipe=" + RECIPE_VERSION,
                 "data.seed=" + dataSeed, "data.train=" + trainSize, "data.test=" + testSize, "data.ood=" + oodSize,
                 "data.difficulty=" + difficulty(difficulty), "data.ood_difficulty=" + difficulty(oodDifficulty),
                 "model.hidden=" + hiddenSize, "model.layers=" + layers, "model.heads=" + heads,
                 "model.intermediate=" + intermediateSize, "model.max_positions=" + maxPositions, "model.seed=" + modelSeed,
-                "train.steps=" + t.steps(), "train.batch=" + t.batchSize(), "train.peak_lr=" + num(t.peakLr()),
+                "train.steps=" + t.steps(), "train.batch=" + t.microBatch(), "train.peak_lr=" + num(t.peakLr()),
                 "train.warmup=" + t.warmupSteps(), "train.min_lr_ratio=" + num(t.minLrRatio()),
                 "train.weight_decay=" + num(t.weightDecay()), "train.max_grad_norm=" + num(t.maxGradNorm()),
                 "train.seed=" + t.seed(), "train.threads=" + t.threads(), "train.deterministic=" + t.deterministic(),

@@ -4,20 +4,24 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.linchpin.cli.Progress;
 import dev.linchpin.data.SyntheticJsonl;
 import dev.linchpin.data.SyntheticProblem;
 import dev.linchpin.data.SyntheticTask;
 import dev.linchpin.model.CausalLM;
 import dev.linchpin.model.ModelConfig;
 import dev.linchpin.model.ModelFamily;
+import dev.linchpin.progress.ProgressListener;
 import dev.linchpin.tokenizer.ChatMessage;
 import dev.linchpin.tokenizer.Tokenizer;
 import dev.linchpin.tokenizer.TokenizerBuilder;
+import dev.linchpin.train.FineTuner;
+import dev.linchpin.train.FullFineTune;
 import dev.linchpin.train.GreedyAccuracy;
-import dev.linchpin.train.TokenizedExample;
+import dev.linchpin.train.Objectives;
 import dev.linchpin.train.TrainResult;
-import dev.linchpin.train.Trainer;
+import dev.linchpin.train.TrainingOutput;
+import dev.linchpin.train.TrainingStage;
+import dev.linchpin.train.WeightedExample;
 import dev.linchpin.verify.Verifier;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,7 +35,8 @@ import java.util.Map;
  * Turns a {@link DefaultConfig} into a trained model directory: generate the synthetic splits, build
  * the tokenizer for their vocabulary, tokenize (prompt = the tokenizer's chat template applied to the
  * question as one user message with the generation prompt, i.e. {@code question + "\n"}; response =
- * the GSM8K-style solution + EOS), train from a seeded random initialisation, evaluate greedy accuracy
+ * the GSM8K-style solution + EOS), train from a seeded random initialisation with {@link FineTuner} (every
+ * response token weighted 1, nothing written until the model is saved), evaluate greedy accuracy
  * on test and OOD with the same prompt format, and write everything into {@code dir}
  * ({@link EmbeddedDefault} makes that directory atomic and cached).
  */
@@ -44,7 +49,7 @@ final class DefaultRecipe {
     private DefaultRecipe() {}
 
     /** Builds into {@code dir} (empty or absent), writing {@code training.json} last; returns its content. */
-    static ObjectNode build(DefaultConfig config, Path dir, Progress progress) throws IOException {
+    static ObjectNode build(DefaultConfig config, Path dir, ProgressListener progress) throws IOException {
         long start = System.nanoTime();
         Files.createDirectories(dir);
         SyntheticTask task = new SyntheticTask(config.dataSeed(), config.difficulty(), config.oodDifficulty());
@@ -67,11 +72,11 @@ final class DefaultRecipe {
         try (Tokenizer tokenizer = Tokenizer.load(dir)) {
             long eos = tokenizer.eosTokenIds().iterator().next();
             long pad = tokenizer.padTokenId();
-            List<TokenizedExample> train = new ArrayList<>();
+            List<WeightedExample> train = new ArrayList<>();
             int longest = 0;
             for (SyntheticProblem p : splits.train()) {
                 long[] response = append(tokenizer.encode(p.solution(), false), eos);
-                TokenizedExample e = new TokenizedExample(promptIds(tokenizer, p.question()), response);
+                WeightedExample e = Objectives.sft(promptIds(tokenizer, p.question()), response);   // every response token, weight 1
                 longest = Math.max(longest, e.length());
                 train.add(e);
             }
@@ -89,11 +94,11 @@ final class DefaultRecipe {
 
             progress.message(String.format(Locale.ROOT, "embedded default %s: %s, %d train examples (longest %d tokens)",
                     config.hash(), modelConfig, train.size(), longest));
-            Progress.Task bar = progress.start("training", config.training().steps());
-            TrainResult trained = Trainer.train(model, train, pad, config.training(),
-                    (step, total, loss, lr, norm, tokens) -> bar.update(step + 1,
-                            String.format(Locale.ROOT, "loss %.4f lr %.2e", loss, lr)));
-            bar.finish(String.format(Locale.ROOT, "final loss %.4f, %d response tokens", trained.finalLoss(), trained.responseTokens()));
+            ProgressListener.Task bar = progress.start("training", config.training().steps());
+            TrainResult trained = FineTuner.train(new FullFineTune(model), List.of(new TrainingStage("pretrain", train, config.training().steps())),
+                    pad, config.training(), TrainingOutput.inMemory(),
+                    m -> bar.update(m.stepsDone(), String.format(Locale.ROOT, "loss %.4f lr %.2e", m.loss(), m.lr())));
+            bar.finish(String.format(Locale.ROOT, "final loss %.4f, %d response tokens", trained.finalLoss(), trained.trainedTokens()));
 
             Verifier verifier = new Verifier();
             GreedyAccuracy.Result test = evaluate("eval test", model, tokenizer, splits.test(), config, verifier, progress);
@@ -112,11 +117,11 @@ final class DefaultRecipe {
     }
 
     private static GreedyAccuracy.Result evaluate(String label, CausalLM model, Tokenizer tokenizer, List<SyntheticProblem> problems,
-            DefaultConfig config, Verifier verifier, Progress progress) {
+            DefaultConfig config, Verifier verifier, ProgressListener progress) {
         if (problems.isEmpty()) return new GreedyAccuracy.Result(0, List.of());
         List<GreedyAccuracy.Item> items = new ArrayList<>();
         for (SyntheticProblem p : problems) items.add(new GreedyAccuracy.Item(promptIds(tokenizer, p.question()), Integer.toString(p.answer())));
-        Progress.Task bar = progress.start(label, items.size());
+        ProgressListener.Task bar = progress.start(label, items.size());
         GreedyAccuracy.Result r = GreedyAccuracy.evaluate(model, tokenizer, items, config.maxNewTokens(), EVAL_BATCH, verifier,
                 done -> bar.update(done, ""));
         bar.finish(String.format(Locale.ROOT, "greedy accuracy %.1f%% (%d/%d)", 100 * r.accuracy(), r.correct(), r.total()));
@@ -143,7 +148,7 @@ final class DefaultRecipe {
         root.put("final_loss_mean_last_5pct", trained.meanLoss(n - tail, n));
         ArrayNode curve = root.putArray("loss_curve_every_" + Math.max(1, n / 50) + "_steps");
         for (int i = 0; i < n; i += Math.max(1, n / 50)) curve.add(trained.losses()[i]);
-        root.put("response_tokens_trained", trained.responseTokens());
+        root.put("response_tokens_trained", trained.trainedTokens());
         root.put("train_seconds", trained.wallSeconds());
         root.put("test_accuracy", test.accuracy());
         root.put("test_correct", test.correct());

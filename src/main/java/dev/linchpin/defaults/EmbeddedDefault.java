@@ -3,14 +3,14 @@ package dev.linchpin.defaults;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.linchpin.cli.Progress;
+import dev.linchpin.progress.ProgressListener;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -21,7 +21,6 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -55,12 +54,12 @@ public final class EmbeddedDefault {
     public record Result(Path directory, boolean trained, JsonNode training) {}
 
     /** The directory of the trained default model for {@code config}, training it first if the cache lacks it. */
-    public static Path ensure(DefaultConfig config, Progress progress) throws IOException {
+    public static Path ensure(DefaultConfig config, ProgressListener progress) throws IOException {
         return ensureDetailed(config, progress, cacheRoot()).directory();
     }
 
     /** {@link #ensure} under an explicit cache root, also saying whether it trained. */
-    public static Result ensureDetailed(DefaultConfig config, Progress progress, Path root) throws IOException {
+    public static Result ensureDetailed(DefaultConfig config, ProgressListener progress, Path root) throws IOException {
         String hash = config.hash();
         Path dir = root.resolve(hash);
         JsonNode existing = readIfComplete(dir, hash);
@@ -170,35 +169,5 @@ public final class EmbeddedDefault {
         try (Stream<Path> walk = Files.walk(dir)) {
             for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) Files.deleteIfExists(p);
         }
-    }
-
-    /**
-     * Trains (or finds) the default model and prints where it is and its metrics.
-     * Usage: {@code EmbeddedDefault [standard|tiny] [--cache DIR] [key=value ...]}; the overrides
-     * (see {@link DefaultConfig#with}) are for calibration runs and change the cache key.
-     */
-    public static void main(String[] args) throws IOException {
-        DefaultConfig config = DefaultConfig.standard();
-        Path root = cacheRoot();
-        Map<String, String> overrides = new TreeMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("standard")) config = DefaultConfig.standard();
-            else if (args[i].equals("tiny")) config = DefaultConfig.tiny();
-            else if (args[i].equals("--cache") && i + 1 < args.length) root = Path.of(args[++i]).resolve("default");
-            else if (args[i].contains("=")) overrides.put(args[i].substring(0, args[i].indexOf('=')), args[i].substring(args[i].indexOf('=') + 1));
-            else {
-                System.err.println("usage: EmbeddedDefault [standard|tiny] [--cache DIR] [key=value ...]"
-                        + " (keys as in training.json's config, e.g. train.steps=800 model.hidden=192)");
-                System.exit(2);
-            }
-        }
-        config = config.with(overrides);
-        Result r = ensureDetailed(config, Progress.auto(), root);
-        JsonNode t = r.training();
-        System.out.println((r.trained() ? "trained " : "cached ") + r.directory());
-        System.out.printf(Locale.ROOT, "test accuracy %.1f%% (%d/%d), OOD accuracy %.1f%% (%d/%d), final loss %.4f, train %.0fs, total %.0fs%n",
-                100 * t.path("test_accuracy").asDouble(), t.path("test_correct").asInt(), t.path("test_total").asInt(),
-                100 * t.path("ood_accuracy").asDouble(), t.path("ood_correct").asInt(), t.path("ood_total").asInt(),
-                t.path("final_loss").asDouble(), t.path("train_seconds").asDouble(), t.path("wall_seconds").asDouble());
     }
 }

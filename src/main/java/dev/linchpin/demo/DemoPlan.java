@@ -5,6 +5,7 @@ import dev.linchpin.eval.EvalOptions;
 import dev.linchpin.mine.MiningOptions;
 import dev.linchpin.train.FineTuneConfig;
 import dev.linchpin.train.Normalization;
+import dev.linchpin.train.Objective;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -41,7 +42,8 @@ import java.util.stream.Collectors;
 public record DemoPlan(boolean quick, DefaultConfig base, int mineQuestions, int steps, int sftKeyStage1, int batchSize,
         double peakLr, int warmupSteps, double minLrRatio, long seed, int saveEvery, int samples, int maxNewTokens) {
     /** The objectives, in training and report order. */
-    public static final List<String> OBJECTIVES = List.of("sft", "cft", "sftkey", "dft", "random");
+    public static final List<Objective> OBJECTIVES = List.of(Objective.SFT, Objective.CFT, Objective.SFTKEY, Objective.DFT,
+            Objective.RANDOM);
     /** pass@k sampling temperature and nucleus (the {@code linchpin eval} defaults). */
     static final double TEMPERATURE = EvalOptions.DEFAULT_TEMPERATURE, TOP_P = EvalOptions.DEFAULT_TOP_P;
     static final long EVAL_SEED = 0;
@@ -98,10 +100,21 @@ public record DemoPlan(boolean quick, DefaultConfig base, int mineQuestions, int
                 d.spanEnd(), maxNewTokens, d.branchMargin(), d.batchSize(), d.maxBranches());
     }
 
-    /** The one training budget every objective gets; DFT differs only by {@code dft = true}. */
-    public FineTuneConfig fineTune(String objective, int threads) {
-        return new FineTuneConfig(steps, batchSize, 1, peakLr, warmupSteps, FineTuneConfig.Schedule.COSINE, minLrRatio,
-                WEIGHT_DECAY, MAX_GRAD_NORM, seed, threads, true, Normalization.TOKEN_MEAN, objective.equals("dft"), saveEvery);
+    /** The objectives' names ({@link Objective#cliName()}), as demo.json and the run directory spell them. */
+    public static List<String> objectiveNames() {
+        return OBJECTIVES.stream().map(Objective::cliName).toList();
+    }
+
+    /**
+     * The one training budget every objective gets (DFT's probability weighting is switched on by its
+     * {@link Objective}, {@link dev.linchpin.train.TrainingRun}): one micro-batch per step, cosine decay,
+     * token-mean normalisation, the deterministic loss kernel.
+     */
+    public FineTuneConfig fineTune(int threads) {
+        return FineTuneConfig.builder(steps).batch(batchSize, 1).learningRate(peakLr, warmupSteps)
+                .schedule(FineTuneConfig.Schedule.COSINE, minLrRatio).weightDecay(WEIGHT_DECAY).maxGradNorm(MAX_GRAD_NORM)
+                .seed(seed).threads(threads).deterministic(true).normalization(Normalization.TOKEN_MEAN)
+                .checkpointEvery(saveEvery).build();
     }
 
     /** Evaluation of every model: every test and OOD question of the default, greedy + n samples. */

@@ -1,28 +1,21 @@
 package dev.linchpin.demo;
 
-import dev.linchpin.io.AtomicFiles;
-import dev.linchpin.cli.Progress;
 import dev.linchpin.data.DatasetFormat;
-import dev.linchpin.data.DatasetReader;
-import dev.linchpin.data.Example;
+import dev.linchpin.data.PromptEncoder;
 import dev.linchpin.defaults.EmbeddedDefault;
 import dev.linchpin.eval.EvalRun;
-import dev.linchpin.mine.MaskRecord;
+import dev.linchpin.io.AtomicFiles;
 import dev.linchpin.mine.MiningRun;
 import dev.linchpin.mine.MiningSummary;
-import dev.linchpin.mine.PromptEncoder;
 import dev.linchpin.mine.Shard;
-import dev.linchpin.model.CausalLM;
+import dev.linchpin.progress.Durations;
+import dev.linchpin.progress.ProgressListener;
 import dev.linchpin.report.Report;
-import dev.linchpin.report.RunLayout;
-import dev.linchpin.report.RunManifest;
-import dev.linchpin.tokenizer.Tokenizer;
+import dev.linchpin.rundir.RunLayout;
+import dev.linchpin.rundir.RunManifest;
 import dev.linchpin.train.Checkpoints;
-import dev.linchpin.train.FineTuner;
-import dev.linchpin.train.FullFineTune;
-import dev.linchpin.train.MaskRecords;
-import dev.linchpin.train.TrainResult;
-import dev.linchpin.train.TrainingStage;
+import dev.linchpin.train.Objective;
+import dev.linchpin.train.TrainingRun;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -35,8 +28,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import org.bytedeco.pytorch.Device;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * {@code linchpin demo}: the whole pipeline on the embedded default, in-process, into one run directory
@@ -46,7 +37,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *   <li>mine: critical-token masks of the first {@link DemoPlan#mineQuestions()} training questions
  *       (k = 2, greedy) into {@code masks.jsonl};</li>
  *   <li>train: every objective of {@link DemoPlan#OBJECTIVES} from the same base, with the same budget
- *       and the same examples ({@link DemoObjectives}), into {@code train/<objective>/};</li>
+ *       and the same examples (the kept records of the masks, D_correct: {@link TrainingRun.Responses#MINED}),
+ *       into {@code train/<objective>/};</li>
  *   <li>eval: the base and every trained model on the default's test and OOD splits, into
  *       {@code eval/<model>.json};</li>
  *   <li>report: {@link #writeReport}.</li>
@@ -59,8 +51,6 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public final class DemoRun {
     /** The mined questions: the first {@link DemoPlan#mineQuestions()} lines of the default's training split. */
     static final String MINED_QUESTIONS = "data/mined-questions.jsonl";
-    /** Where the SFTKey tokenizer (the default's with the tags added) is written, under train/sftkey/. */
-    static final String SFTKEY_TOKENIZER = "tokenizer-sftkey";
     private static final long KV_BUDGET_BYTES = 2048L << 20;
     /** Whether a stage other than the report ran in this invocation (then the report is rebuilt). */
     private boolean ranThisInvocation;
@@ -69,9 +59,8 @@ public final class DemoRun {
     private final String name;
     private final RunLayout layout;
     private final int threads;
-    private final boolean terminal;
-    private final PrintWriter out, log;
-    private final Progress progress;
+    private final PrintWriter out;
+    private final ProgressListener progress;
     private RunManifest manifest;
     private int stageNumber;
     /** What this invocation (re)computed, so that stages downstream of it are not skipped as done. */
@@ -83,11 +72,10 @@ public final class DemoRun {
      * @param name     the run's name (its directory under {@code outRoot})
      * @param outRoot  the directory runs are kept in ({@code runs/})
      * @param threads  engine and libtorch threads (>= 1)
-     * @param terminal draw progress bars (else log lines)
      * @param out      results (the evaluation tables, the final line)
-     * @param log      progress and stage lines
+     * @param progress progress and stage lines
      */
-    public DemoRun(DemoPlan plan, String name, Path outRoot, int threads, boolean terminal, PrintWriter out, PrintWriter log) {
+    public DemoRun(DemoPlan plan, String name, Path outRoot, int threads, PrintWriter out, ProgressListener progress) {
         this.plan = Objects.requireNonNull(plan, "plan");
         if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
             throw new IllegalArgumentException("--name must be letters, digits, '.', '_' or '-' (at most 64), got '" + name + "'");
@@ -96,10 +84,8 @@ public final class DemoRun {
         this.name = name;
         this.layout = new RunLayout(outRoot.resolve(name));
         this.threads = threads;
-        this.terminal = terminal;
         this.out = out;
-        this.log = log;
-        this.progress = new Progress(log, terminal, System::nanoTime, 10_000_000_000L);
+        this.progress = Objects.requireNonNull(progress, "progress");
     }
 
     /** The run directory. */
@@ -118,16 +104,18 @@ public final class DemoRun {
         manifest = openManifest();
         Path base = baseStage();
         mineStage(base);
-        for (String objective : DemoPlan.OBJECTIVES) trainStage(base, objective);
+        for (Objective objective : DemoPlan.OBJECTIVES) trainStage(base, objective);
         evalStage("base", base, base);
-        for (String objective : DemoPlan.OBJECTIVES) evalStage(objective, layout.trainedModel(objective), base);
+        for (Objective objective : DemoPlan.OBJECTIVES) {
+            evalStage(objective.cliName(), layout.trainedModel(objective.cliName()), base);
+        }
         manifest = manifest.finished(Instant.now().toString());
         manifest.write(layout.manifest());
         writeReport(layout);
         double total = 0;
         for (RunManifest.Stage s : manifest.stages()) total += s.seconds();
         out.printf(Locale.ROOT, "demo: %s finished: %d stages, %s of stage time (%s this invocation); manifest %s%n",
-                layout.root(), manifest.stages().size(), Progress.duration(total), Progress.duration((System.nanoTime() - start) / 1e9),
+                layout.root(), manifest.stages().size(), Durations.format(total), Durations.format((System.nanoTime() - start) / 1e9),
                 layout.manifest());
         out.flush();
         return manifest;
@@ -147,7 +135,7 @@ public final class DemoRun {
         finish("report", null, t, relative(written.html()));
         manifest = manifest.finished(finishedAt);
         manifest.write(layout.manifest());
-        if (!written.missing().isEmpty()) log.println("report: missing " + String.join(", ", written.missing()));
+        if (!written.missing().isEmpty()) progress.message("report: missing " + String.join(", ", written.missing()));
         out.println("demo: report " + written.html());
         out.flush();
     }
@@ -180,7 +168,7 @@ public final class DemoRun {
                 }
             }
         }
-        RunManifest m = new RunManifest(RunManifest.VERSION, name, plan.quick(), baseDir.toString(), DemoPlan.OBJECTIVES,
+        RunManifest m = new RunManifest(RunManifest.VERSION, name, plan.quick(), baseDir.toString(), DemoPlan.objectiveNames(),
                 settings, List.of(), Instant.now().toString(), null, environment());
         m.write(layout.manifest());
         progress.message("demo: new run in " + root + (plan.quick() ? " (--quick sizes)" : ""));
@@ -191,7 +179,9 @@ public final class DemoRun {
     static List<String> differences(RunManifest old, boolean quick, Map<String, String> settings) {
         List<String> d = new ArrayList<>();
         if (old.quick() != quick) d.add(old.quick() ? "made with --quick, now without" : "made without --quick, now with it");
-        if (!old.objectives().equals(DemoPlan.OBJECTIVES)) d.add("objectives: there " + old.objectives() + ", now " + DemoPlan.OBJECTIVES);
+        if (!old.objectives().equals(DemoPlan.objectiveNames())) {
+            d.add("objectives: there " + old.objectives() + ", now " + DemoPlan.objectiveNames());
+        }
         java.util.Set<String> keys = new java.util.TreeSet<>(settings.keySet());
         keys.addAll(old.settings().keySet());
         for (String k : keys) {
@@ -234,7 +224,7 @@ public final class DemoRun {
         String label = label(stage, model);
         if (done != null) {
             progress.message(String.format(Locale.ROOT, "demo [%d/%d] %s: done in an earlier run (%s), skipped",
-                    stageNumber, stageCount(), label, Progress.duration(done.seconds())));
+                    stageNumber, stageCount(), label, Durations.format(done.seconds())));
             return true;
         }
         progress.message(String.format(Locale.ROOT, "demo [%d/%d] %s", stageNumber, stageCount(), label));
@@ -254,7 +244,7 @@ public final class DemoRun {
                 .withStage(new RunManifest.Stage(stage, model, seconds, output));
         manifest.write(layout.manifest());
         progress.message(String.format(Locale.ROOT, "demo [%d/%d] %s: finished in %s", stageNumber, stageCount(), label(stage, model),
-                Progress.duration(seconds)));
+                Durations.format(seconds)));
     }
 
     private static String label(String stage, String model) {
@@ -289,7 +279,7 @@ public final class DemoRun {
         long t0 = System.nanoTime();
         Path questions = writeMinedQuestions(base);
         MiningRun.run(new MiningRun.Settings(base, questions, layout.masks(), DatasetFormat.AUTO, PromptEncoder.Style.AUTO, null, null,
-                Shard.ALL, plan.miningOptions(), KV_BUDGET_BYTES, threads, terminal), log);
+                Shard.ALL, plan.miningOptions(), KV_BUDGET_BYTES, threads), progress);
         if (!Files.isRegularFile(MiningSummary.pathFor(layout.masks()))) throw new IOException(layout.masksSummary() + " was not written");
         finish("mine", null, t0, relative(layout.masks()));
     }
@@ -308,36 +298,26 @@ public final class DemoRun {
         return target;
     }
 
-    private void trainStage(Path base, String objective) throws IOException {
+    private void trainStage(Path base, Objective objective) throws IOException {
+        String name = objective.cliName();
         // Masks mined (again) in this invocation make every recorded training stale.
-        if (begin("train", objective, minedAgain)) return;
-        retrained.add(objective);
+        if (begin("train", name, minedAgain)) return;
+        retrained.add(name);
         long t0 = System.nanoTime();
-        Path dir = layout.trainDir(objective);
+        Path dir = layout.trainDir(name);
         if (minedAgain && Files.exists(dir)) deleteTree(dir);   // trained on other masks: not a checkpoint to continue
         boolean resume = Files.isDirectory(dir) && Checkpoints.latest(dir) != null;
         if (resume) {
-            progress.message("train " + objective + ": continuing from " + Checkpoints.latest(dir));
+            progress.message("train " + name + ": continuing from " + Checkpoints.latest(dir));
         } else if (Files.exists(dir)) {
             deleteTree(dir);   // an interrupted attempt without a checkpoint: start this objective over
         }
         Files.createDirectories(dir);
-        Path tokenizerDir = objective.equals("sftkey") ? DemoObjectives.sftKeyTokenizer(base, dir.resolve(SFTKEY_TOKENIZER)) : base;
-        Map<String, Example> questions = readQuestions(layout.root().resolve(MINED_QUESTIONS));
-        List<MaskRecord> kept = MaskRecords.readKept(layout.masks());
-        try (Tokenizer tokenizer = Tokenizer.load(tokenizerDir)) {
-            List<TrainingStage> stages = DemoObjectives.stages(objective, tokenizer, kept, questions, plan);
-            CausalLM model = CausalLM.load(base, new Device("cpu"), ScalarType.Float);
-            if (tokenizer.vocabSize() > model.config().vocabSize()) model = model.resizeTokenEmbeddings(Math.toIntExact(tokenizer.vocabSize()));
-            long pad = tokenizer.padTokenId() != null ? tokenizer.padTokenId() : DemoObjectives.eos(tokenizer);
-            Progress.Task bar = progress.start("train " + objective, plan.steps());
-            TrainResult r = FineTuner.train(new FullFineTune(model), stages, pad, plan.fineTune(objective, threads), dir, tokenizerDir,
-                    resume, (step, total, loss, lr, norm) -> bar.update(step + 1,
-                            String.format(Locale.ROOT, "loss %.4f lr %.2e |g| %.3f", loss, lr, norm)));
-            bar.finish(r.losses().length == 0 ? "nothing left to train"
-                    : String.format(Locale.ROOT, "final loss %.4f, %d examples (D_correct)", r.finalLoss(), kept.size()));
-        }
-        finish("train", objective, t0, relative(layout.trainedModel(objective)));
+        TrainingRun.run(TrainingRun.Settings.builder(base, objective, dir)
+                .data(layout.root().resolve(MINED_QUESTIONS), DatasetFormat.AUTO).prompts(PromptEncoder.Style.AUTO, null, null)
+                .masks(layout.masks()).responses(TrainingRun.Responses.MINED).config(plan.fineTune(threads))
+                .sftKeyStage1Steps(plan.sftKeyStage1()).resume(resume).build(), progress);
+        finish("train", name, t0, relative(layout.trainedModel(name)));
     }
 
     private void evalStage(String model, Path modelDir, Path base) throws IOException {
@@ -348,19 +328,8 @@ public final class DemoRun {
         Files.createDirectories(json.getParent());
         out.println("eval " + model + ":");
         EvalRun.run(new EvalRun.Settings(modelDir, List.of(base.resolve("data/test.jsonl"), base.resolve("data/ood.jsonl")), json,
-                DatasetFormat.AUTO, PromptEncoder.Style.AUTO, null, null, plan.evalOptions(), KV_BUDGET_BYTES, threads, terminal), out, log);
+                DatasetFormat.AUTO, PromptEncoder.Style.AUTO, null, null, plan.evalOptions(), KV_BUDGET_BYTES, threads), out, progress);
         finish("eval", model, t0, relative(json));
-    }
-
-    private static Map<String, Example> readQuestions(Path file) {
-        Map<String, Example> byId = new LinkedHashMap<>();
-        try (DatasetReader r = DatasetReader.open(file, DatasetFormat.AUTO)) {
-            while (r.hasNext()) {
-                Example e = r.next();
-                byId.put(e.id(), e);
-            }
-        }
-        return byId;
     }
 
     private static void deleteTree(Path dir) throws IOException {

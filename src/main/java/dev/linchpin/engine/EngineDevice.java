@@ -1,5 +1,7 @@
 package dev.linchpin.engine;
 
+import dev.linchpin.nativ.LinchpinNative;
+
 /**
  * Where a {@link RolloutEngine} runs its model. Trajectory bookkeeping, scheduling and token choice
  * stay on the host in every case; the device holds the weights and KV caches and runs the forward
@@ -9,9 +11,9 @@ public enum EngineDevice {
     /** fp32 host weights and KV, the engine's own decode GEMM and OpenBLAS for prefill, worker threads. */
     CPU(0),
     /** The CUDA backend with fp32 device weights and KV (cuBLAS or own GEMMs, fp32 accumulation). */
-    CUDA(16),
+    CUDA(LinchpinNative.LP_ENGINE_DEVICE_CUDA),
     /** The CUDA backend with bf16 device weights and KV; activations and accumulation stay fp32. */
-    CUDA_BF16(16 | 32);
+    CUDA_BF16(LinchpinNative.LP_ENGINE_DEVICE_CUDA | LinchpinNative.LP_ENGINE_CUDA_BF16);
 
     private final int flags;
 

@@ -79,12 +79,11 @@ public final class RolloutEngine implements AutoCloseable {
         NativeLibrary.ensureLoaded();
         if (device.isCuda()) CudaBackend.ensureAvailable();
         float[] invFreq = c.rope().inverseFrequencies(c.headDim());
-        int flags = (c.tieWordEmbeddings() ? 1 : 0) | (c.qkvBias() ? 2 : 0) | (c.outputBias() ? 4 : 0)
-                | (c.mlpBias() && c.family() == dev.linchpin.model.ModelFamily.LLAMA ? 8 : 0) | device.flags();
+        int flags = EngineCodes.flags(c, device);
         Pointer engine;
         try (PointerScope scope = new PointerScope()) {
             PointerPointer<Pointer> out = new PointerPointer<>(1);
-            NativeStatus.check(LinchpinNative.lp_engine_create(c.family().ordinal(), c.vocabSize(), c.hiddenSize(),
+            NativeStatus.check(LinchpinNative.lp_engine_create(EngineCodes.family(c.family()), c.vocabSize(), c.hiddenSize(),
                     c.intermediateSize(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(), c.rmsNormEps(), flags,
                     new FloatPointer(invFreq), kvBudgetBytes, threads, out), "lp_engine_create");
             engine = out.get(0);

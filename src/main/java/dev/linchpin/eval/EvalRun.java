@@ -1,13 +1,14 @@
 package dev.linchpin.eval;
 
-import dev.linchpin.cli.Progress;
 import dev.linchpin.data.DatasetException;
 import dev.linchpin.data.DatasetFormat;
 import dev.linchpin.data.DatasetReader;
 import dev.linchpin.data.Example;
+import dev.linchpin.data.PromptEncoder;
 import dev.linchpin.engine.EngineDevice;
+import dev.linchpin.engine.EosTokens;
 import dev.linchpin.engine.RolloutEngine;
-import dev.linchpin.mine.PromptEncoder;
+import dev.linchpin.progress.ProgressListener;
 import dev.linchpin.tokenizer.Tokenizer;
 import dev.linchpin.verify.Verifier;
 import java.io.IOException;
@@ -16,11 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * A whole evaluation job: data files → table and JSON report. Every data file is read and checked
@@ -45,17 +44,15 @@ public final class EvalRun {
      * @param options        sampling and scoring options
      * @param kvBudgetBytes  the engine's KV-cache budget
      * @param threads        engine threads (<= 0: all cores)
-     * @param terminal       draw a progress bar (else plain log lines)
      * @param device         where the rollout engine runs
      */
     public record Settings(Path model, List<Path> data, Path out, DatasetFormat format, PromptEncoder.Style promptStyle,
             String promptTemplate, String systemPrompt, EvalOptions options, long kvBudgetBytes, int threads,
-            boolean terminal, EngineDevice device) {
+            EngineDevice device) {
         /** Settings with the engine on the CPU. */
         public Settings(Path model, List<Path> data, Path out, DatasetFormat format, PromptEncoder.Style promptStyle,
-                String promptTemplate, String systemPrompt, EvalOptions options, long kvBudgetBytes, int threads,
-                boolean terminal) {
-            this(model, data, out, format, promptStyle, promptTemplate, systemPrompt, options, kvBudgetBytes, threads, terminal,
+                String promptTemplate, String systemPrompt, EvalOptions options, long kvBudgetBytes, int threads) {
+            this(model, data, out, format, promptStyle, promptTemplate, systemPrompt, options, kvBudgetBytes, threads,
                     EngineDevice.CPU);
         }
 
@@ -70,8 +67,8 @@ public final class EvalRun {
         }
     }
 
-    /** Runs the job: the table goes to {@code table}, progress to {@code log}; writes the JSON if asked. */
-    public static EvalReport run(Settings s, PrintWriter table, PrintWriter log) throws IOException {
+    /** Runs the job: the table goes to {@code table}, progress to {@code progress}; writes the JSON if asked. */
+    public static EvalReport run(Settings s, PrintWriter table, ProgressListener progress) throws IOException {
         Map<String, List<Example>> sets = read(s.data(), s.format(), s.options().maxExamples());
         if (!Files.isDirectory(s.model())) throw new IOException(s.model() + ": model directory not found");
         int total = 0;
@@ -80,14 +77,12 @@ public final class EvalRun {
         long start = System.nanoTime();
         try (Tokenizer tokenizer = Tokenizer.load(s.model());
              RolloutEngine engine = RolloutEngine.fromHuggingFace(s.model(), s.kvBudgetBytes(), s.threads(), s.device())) {
-            Set<Long> eos = new LinkedHashSet<>(tokenizer.eosTokenIds());
-            eos.addAll(engine.config().eosTokenIds());
             // Checkpoints pad the embedding beyond the tokenizer: never generate those ids.
             engine.restrictVocabulary(Math.min(tokenizer.vocabSize(), engine.config().vocabSize()));
             Evaluator evaluator = new Evaluator(engine, PromptEncoder.of(tokenizer, s.promptStyle(), s.promptTemplate(),
                     s.systemPrompt()), ids -> tokenizer.decode(ids, true), new Verifier(), s.options(),
-                    eos.stream().mapToLong(Long::longValue).toArray());
-            Progress.Task bar = new Progress(log, s.terminal(), System::nanoTime, 10_000_000_000L).start("eval", Math.max(1, total));
+                    EosTokens.union(tokenizer.eosTokenIds(), engine.config().eosTokenIds()));
+            ProgressListener.Task bar = progress.start("eval", Math.max(1, total));
             long before = 0;
             int i = 0;
             for (Map.Entry<String, List<Example>> set : sets.entrySet()) {
@@ -100,7 +95,7 @@ public final class EvalRun {
             long failed = results.stream().mapToLong(d -> d.score().failed()).sum();
             for (DatasetResult d : results) {
                 for (QuestionResult q : d.questions()) {
-                    if (q.failed()) log.println("eval: " + d.name() + " " + q.id() + " (line " + q.line() + ") could not be"
+                    if (q.failed()) progress.message("eval: " + d.name() + " " + q.id() + " (line " + q.line() + ") could not be"
                             + " evaluated: " + q.error());
                 }
             }

@@ -2,13 +2,13 @@ package dev.linchpin.eval;
 
 import dev.linchpin.data.DatasetException;
 import dev.linchpin.data.Example;
+import dev.linchpin.data.PromptEncoder;
 import dev.linchpin.engine.Branch;
 import dev.linchpin.engine.RolloutEngine;
 import dev.linchpin.engine.RolloutOptions;
 import dev.linchpin.engine.RolloutOutput;
 import dev.linchpin.engine.Trajectory;
-import dev.linchpin.mine.ItemFailures;
-import dev.linchpin.mine.PromptEncoder;
+import dev.linchpin.engine.ItemFailures;
 import dev.linchpin.verify.Verifier;
 import java.util.ArrayList;
 import java.util.List;

@@ -80,9 +80,9 @@ public final class MaskedLinearCrossEntropy {
     /** linchpin.h's lp_dtype code of a supported input dtype. */
     static int dtypeCode(ScalarType type) {
         return switch (type) {
-            case Float -> 0;
-            case BFloat16 -> 1;
-            case Half -> 2;
+            case Float -> LinchpinNative.LP_F32;
+            case BFloat16 -> LinchpinNative.LP_BF16;
+            case Half -> LinchpinNative.LP_F16;
             default -> throw new IllegalArgumentException("unsupported dtype " + type + " (Float, BFloat16 or Half)");
         };
     }

@@ -1,6 +1,8 @@
 package dev.linchpin.mine;
 
+import dev.linchpin.engine.ItemFailures;
 import dev.linchpin.data.Example;
+import dev.linchpin.data.PromptEncoder;
 import dev.linchpin.engine.Branch;
 import dev.linchpin.engine.PrefillResult;
 import dev.linchpin.engine.RolloutEngine;
@@ -15,7 +17,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * CFT's identification of critical tokens (ARCHITECTURE.md, "CFT") on the rollout engine, one batch
+ * CFT's identification of critical tokens (docs/ARCHITECTURE.md, "The methods") on the rollout engine, one batch
  * of examples at a time:
  * <ol>
  *   <li>greedy response y to each prompt (all prompts of the batch decode together); verify it against

@@ -1,5 +1,6 @@
 package dev.linchpin.mine;
 
+import dev.linchpin.engine.ItemFailures;
 import dev.linchpin.data.DatasetException;
 import dev.linchpin.data.Example;
 import java.nio.file.Path;

@@ -65,11 +65,11 @@ final class MiningFingerprint {
     /**
      * Records {@code current} beside a new masks file, or checks it against what an existing one was
      * mined with. A masks file with records but no options file (written before this check existed) is
-     * adopted with a note on {@code log}.
+     * adopted with a note to {@code progress}.
      *
      * @throws IOException naming every setting that differs, when resuming with other settings
      */
-    static void recordOrCheck(Path masks, Map<String, String> current, boolean hasRecords, java.io.PrintWriter log) throws IOException {
+    static void recordOrCheck(Path masks, Map<String, String> current, boolean hasRecords, dev.linchpin.progress.ProgressListener progress) throws IOException {
         Path file = pathFor(masks);
         if (Files.exists(file) && hasRecords) {
             Map<String, String> before = read(file);
@@ -84,7 +84,7 @@ final class MiningFingerprint {
             }
             return;
         }
-        if (hasRecords) log.println("mine: " + masks + " has no " + file.getFileName() + " (older run); recording the current settings");
+        if (hasRecords) progress.message("mine: " + masks + " has no " + file.getFileName() + " (older run); recording the current settings");
         write(file, current);
     }
 

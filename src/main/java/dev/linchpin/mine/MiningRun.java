@@ -1,21 +1,22 @@
 package dev.linchpin.mine;
 
-import dev.linchpin.cli.Progress;
+import dev.linchpin.engine.ItemFailures;
 import dev.linchpin.data.DatasetException;
 import dev.linchpin.data.DatasetFormat;
 import dev.linchpin.data.DatasetReader;
 import dev.linchpin.data.Example;
+import dev.linchpin.data.PromptEncoder;
 import dev.linchpin.engine.EngineDevice;
+import dev.linchpin.engine.EosTokens;
 import dev.linchpin.engine.RolloutEngine;
+import dev.linchpin.progress.ProgressListener;
 import dev.linchpin.tokenizer.Tokenizer;
 import dev.linchpin.verify.Verifier;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -53,18 +54,17 @@ public final class MiningRun {
      * @param options        the mining options
      * @param kvBudgetBytes  the engine's KV-cache budget
      * @param threads        engine threads (<= 0: all cores)
-     * @param terminal       draw a progress bar (else plain log lines)
      * @param device         where the rollout engine runs (part of the masks' fingerprint: numerics differ)
      */
     public record Settings(Path model, Path data, Path out, DatasetFormat format, PromptEncoder.Style promptStyle,
             String promptTemplate, String systemPrompt, Shard shard, MiningOptions options, long kvBudgetBytes,
-            int threads, boolean terminal, EngineDevice device) {
+            int threads, EngineDevice device) {
         /** Settings with the engine on the CPU. */
         public Settings(Path model, Path data, Path out, DatasetFormat format, PromptEncoder.Style promptStyle,
                 String promptTemplate, String systemPrompt, Shard shard, MiningOptions options, long kvBudgetBytes,
-                int threads, boolean terminal) {
+                int threads) {
             this(model, data, out, format, promptStyle, promptTemplate, systemPrompt, shard, options, kvBudgetBytes, threads,
-                    terminal, EngineDevice.CPU);
+                    EngineDevice.CPU);
         }
 
         public Settings {
@@ -79,18 +79,18 @@ public final class MiningRun {
         }
     }
 
-    /** Runs the job; progress and the final summary line go to {@code log}. */
-    public static MiningSummary run(Settings s, PrintWriter log) throws IOException {
+    /** Runs the job; progress, resume notes and the final summary line go to {@code progress}. */
+    public static MiningSummary run(Settings s, ProgressListener progress) throws IOException {
         long shardSize = checkData(s.data(), s.format(), s.shard());
         if (!Files.isDirectory(s.model())) throw new IOException(s.model() + ": model directory not found");
         MiningSummary summary = new MiningSummary();
         Path summaryFile = MiningSummary.pathFor(s.out());
         try (MasksFile masks = MasksFile.openForAppend(s.out(), summary::countResumed)) {
             if (masks.truncatedBytes() > 0) {
-                log.println("mine: dropped a truncated last line (" + masks.truncatedBytes() + " bytes) of " + s.out());
+                progress.message("mine: dropped a truncated last line (" + masks.truncatedBytes() + " bytes) of " + s.out());
             }
             Set<String> finished = masks.finishedIds();
-            MiningFingerprint.recordOrCheck(s.out(), MiningFingerprint.of(s), !finished.isEmpty(), log);
+            MiningFingerprint.recordOrCheck(s.out(), MiningFingerprint.of(s), !finished.isEmpty(), progress);
             long todo = 0;
             try (DatasetReader r = DatasetReader.open(s.data(), s.format())) {
                 for (long i = 0; r.hasNext(); i++) {
@@ -98,25 +98,22 @@ public final class MiningRun {
                     if (s.shard().contains(i) && !finished.contains(e.id())) todo++;
                 }
             }
-            if (!finished.isEmpty()) log.println("mine: resuming " + s.out() + ": " + finished.size() + " records done, " + todo + " to go");
+            if (!finished.isEmpty()) progress.message("mine: resuming " + s.out() + ": " + finished.size() + " records done, " + todo + " to go");
             summary.startClock();
             if (todo == 0) {
                 summary.write(summaryFile);
-                log.println(describe(summary, shardSize));
+                progress.message(describe(summary, shardSize));
                 return summary;
             }
             try (Tokenizer tokenizer = Tokenizer.load(s.model());
                  RolloutEngine engine = RolloutEngine.fromHuggingFace(s.model(), s.kvBudgetBytes(), s.threads(), s.device())) {
-                Set<Long> eos = new LinkedHashSet<>(tokenizer.eosTokenIds());
-                eos.addAll(engine.config().eosTokenIds());
-                long[] eosIds = eos.stream().mapToLong(Long::longValue).toArray();
+                long[] eosIds = EosTokens.union(tokenizer.eosTokenIds(), engine.config().eosTokenIds());
                 engine.restrictVocabulary(Math.min(tokenizer.vocabSize(), engine.config().vocabSize()));
-                log.println("mine: engine: " + engine.describe());
+                progress.message("mine: engine: " + engine.describe());
                 CriticalTokenMiner miner = new CriticalTokenMiner(engine,
                         PromptEncoder.of(tokenizer, s.promptStyle(), s.promptTemplate(), s.systemPrompt()),
                         TokenText.of(tokenizer), new Verifier(), s.options(), eosIds);
-                Progress.Task progress = new Progress(log, s.terminal(), System::nanoTime, 10_000_000_000L)
-                        .start("mine", Math.max(1, todo));
+                ProgressListener.Task bar = progress.start("mine", Math.max(1, todo));
                 long startNanos = System.nanoTime();
                 long done = 0;
                 FailureRun failures = new FailureRun(s.data());
@@ -127,19 +124,19 @@ public final class MiningRun {
                         if (!s.shard().contains(i) || finished.contains(e.id())) continue;
                         batch.add(new CriticalTokenMiner.Input(i, e));
                         if (batch.size() == s.options().batchSize() || !r.hasNext()) {
-                            done += flush(miner, batch, masks, summary, summaryFile, failures, log);
-                            progress.update(done, rates(summary, done, startNanos));
+                            done += flush(miner, batch, masks, summary, summaryFile, failures, progress);
+                            bar.update(done, rates(summary, done, startNanos));
                         }
                     }
                     if (!batch.isEmpty()) {
-                        done += flush(miner, batch, masks, summary, summaryFile, failures, log);
-                        progress.update(done, rates(summary, done, startNanos));
+                        done += flush(miner, batch, masks, summary, summaryFile, failures, progress);
+                        bar.update(done, rates(summary, done, startNanos));
                     }
                 }
                 append(failures.drain(), masks, summary, summaryFile);
             }
         }
-        log.println(describe(summary, shardSize));
+        progress.message(describe(summary, shardSize));
         return summary;
     }
 
@@ -151,14 +148,14 @@ public final class MiningRun {
     }
 
     private static int flush(CriticalTokenMiner miner, List<CriticalTokenMiner.Input> batch, MasksFile masks,
-            MiningSummary summary, Path summaryFile, FailureRun failures, PrintWriter log) throws IOException {
+            MiningSummary summary, Path summaryFile, FailureRun failures, ProgressListener progress) throws IOException {
         BatchResult result = miner.mineEach(batch);
         List<Example> examples = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) {
             examples.add(batch.get(i).example());
             MaskRecord r = result.records().get(i);
             if (r.failed()) {
-                log.println("mine: " + r.id() + " (" + where(batch.get(i).example()) + ") could not be mined and is recorded"
+                progress.message("mine: " + r.id() + " (" + where(batch.get(i).example()) + ") could not be mined and is recorded"
                         + " with its reason: " + r.error());
             }
         }

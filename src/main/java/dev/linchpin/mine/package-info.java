@@ -39,7 +39,7 @@
  *       probabilities are softmax over the tokenizer's ids.</li>
  *   <li><b>Failures.</b> An example that cannot be mined (its prompt does not fit the KV budget, its text
  *       cannot be encoded, decoded or verified) gets a record with {@code error} set, {@code kept=false}
- *       and no response; it counts as finished. {@link dev.linchpin.mine.ItemFailures} says which
+ *       and no response; it counts as finished. {@link dev.linchpin.engine.ItemFailures} says which
  *       failures are an example's and when a job stops instead.</li>
  * </ul>
  */

@@ -46,13 +46,14 @@ final class Attention {
         double eps = config.rmsNormEps();
 
         Tensor q = linear(x, wq, bq), k = linear(x, wk, bk), v = linear(x, wv, bv);
-        if (config.family() == ModelFamily.OLMO2) {          // norm over all heads, before the split
+        ModelFamily.QkNorm qkNorm = config.family().qkNorm();
+        if (qkNorm == ModelFamily.QkNorm.FULL_WIDTH) {       // norm over all heads, before the split
             q = RmsNorm.apply(q, qNorm, eps, true);
             k = RmsNorm.apply(k, kNorm, eps, true);
         }
         q = q.view(b, t, h, hd);
         k = k.view(b, t, kvh, hd);
-        if (config.family() == ModelFamily.QWEN3) {          // norm per head, before RoPE
+        if (qkNorm == ModelFamily.QkNorm.PER_HEAD) {         // norm per head, before RoPE
             q = RmsNorm.apply(q, qNorm, eps, false);
             k = RmsNorm.apply(k, kNorm, eps, false);
         }

@@ -41,7 +41,7 @@ public final class ModelConfig {
         this.numLayers = positive(b.numLayers, "num_hidden_layers");
         this.numHeads = positive(b.numHeads, "num_attention_heads");
         this.numKvHeads = positive(b.numKvHeads == 0 ? b.numHeads : b.numKvHeads, "num_key_value_heads");
-        int hd = b.headDim != 0 ? b.headDim : (family == ModelFamily.QWEN3 ? 128 : b.hiddenSize / b.numHeads);
+        int hd = b.headDim != 0 ? b.headDim : family.defaultHeadDim(b.hiddenSize, b.numHeads);
         this.headDim = positive(hd, "head_dim");
         this.maxPositionEmbeddings = positive(b.maxPositionEmbeddings, "max_position_embeddings");
         this.rmsNormEps = Double.isNaN(b.rmsNormEps) ? family.defaultRmsNormEps() : b.rmsNormEps;
@@ -123,12 +123,8 @@ public final class ModelConfig {
         if (optionalBool(root, "use_sliding_window", false)) {
             throw new IllegalArgumentException("use_sliding_window=true is not supported (full attention only)");
         }
-        if (family == ModelFamily.LLAMA && optionalDouble(root, "pretraining_tp", 1) != 1) {
-            throw new IllegalArgumentException("pretraining_tp != 1 is not supported");
-        }
-        if (family == ModelFamily.OLMO2 && root.hasNonNull("clip_qkv")) {
-            throw new IllegalArgumentException("clip_qkv is not supported for Olmo2ForCausalLM");
-        }
+        String unsupported = family.unsupportedSetting(root);
+        if (unsupported != null) throw new IllegalArgumentException(unsupported);
         return b.build();
     }
 
@@ -275,7 +271,7 @@ public final class ModelConfig {
         o.put("hidden_act", "silu");
         o.put("tie_word_embeddings", tieWordEmbeddings);
         o.put("attention_bias", attentionBias);
-        if (family == ModelFamily.LLAMA) o.put("mlp_bias", mlpBias);
+        if (family.hasMlpBiasSetting()) o.put("mlp_bias", mlpBias);
         o.put("rope_theta", rope.theta());
         if (rope.isLlama3()) {
             ObjectNode s = o.putObject("rope_scaling");
@@ -326,8 +322,8 @@ public final class ModelConfig {
     public boolean tieWordEmbeddings() { return tieWordEmbeddings; }
     /** attention_bias: bias on q,k,v,o (Llama, Qwen3, OLMo-2). Qwen2 always has q/k/v bias and no o bias. */
     public boolean attentionBias() { return attentionBias; }
-    /** mlp_bias (Llama only). */
-    public boolean mlpBias() { return mlpBias; }
+    /** Whether gate/up/down projections have biases: config.json's mlp_bias where the family has that setting (Llama). */
+    public boolean mlpBias() { return family.hasMlpBiasSetting() && mlpBias; }
     /** bos_token_id or null. */
     public Long bosTokenId() { return bosTokenId; }
     /** pad_token_id or null. */
@@ -339,12 +335,12 @@ public final class ModelConfig {
 
     /** Whether q, k, v projections have a bias. */
     public boolean qkvBias() {
-        return family.alwaysQkvBias() || attentionBias;
+        return family.qkvBias(attentionBias);
     }
 
     /** Whether the output projection has a bias. */
     public boolean outputBias() {
-        return family != ModelFamily.QWEN2 && attentionBias;
+        return family.outputBias(attentionBias);
     }
 
     /** A builder pre-filled with this config, for variations. */

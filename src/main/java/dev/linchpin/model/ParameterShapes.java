@@ -49,12 +49,16 @@ public final class ParameterShapes {
             out.put(p + "v_proj.bias", new long[] {kv});
         }
         if (c.outputBias()) out.put(p + "o_proj.bias", new long[] {d});
-        if (c.family() == ModelFamily.QWEN3) {
-            out.put(p + "q_norm.weight", new long[] {c.headDim()});
-            out.put(p + "k_norm.weight", new long[] {c.headDim()});
-        } else if (c.family() == ModelFamily.OLMO2) {
-            out.put(p + "q_norm.weight", new long[] {q});
-            out.put(p + "k_norm.weight", new long[] {kv});
+        switch (c.family().qkNorm()) {
+            case PER_HEAD -> {
+                out.put(p + "q_norm.weight", new long[] {c.headDim()});
+                out.put(p + "k_norm.weight", new long[] {c.headDim()});
+            }
+            case FULL_WIDTH -> {
+                out.put(p + "q_norm.weight", new long[] {q});
+                out.put(p + "k_norm.weight", new long[] {kv});
+            }
+            case NONE -> { }
         }
     }
 
@@ -63,7 +67,7 @@ public final class ParameterShapes {
         out.put(p + "gate_proj.weight", new long[] {f, d});
         out.put(p + "up_proj.weight", new long[] {f, d});
         out.put(p + "down_proj.weight", new long[] {d, f});
-        if (c.family() == ModelFamily.LLAMA && c.mlpBias()) {
+        if (c.mlpBias()) {
             out.put(p + "gate_proj.bias", new long[] {f});
             out.put(p + "up_proj.bias", new long[] {f});
             out.put(p + "down_proj.bias", new long[] {d});

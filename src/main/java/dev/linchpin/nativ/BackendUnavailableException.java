@@ -1,5 +1,7 @@
 package dev.linchpin.nativ;
 
+import dev.linchpin.UserError;
+
 /**
  * A backend (the native library, or its CUDA part) cannot be used here; the message says why.
  *
@@ -8,7 +10,7 @@ package dev.linchpin.nativ;
  * is there but the backend failed (a library that does not load, a missing symbol, an ABI mismatch, a
  * CUDA error while probing). Tests skip on the first and fail on the second.
  */
-public class BackendUnavailableException extends LinchpinNativeException {
+public class BackendUnavailableException extends LinchpinNativeException implements UserError {
     public BackendUnavailableException(String message) {
         super(NativeStatus.UNAVAILABLE, message);
     }

@@ -23,6 +23,23 @@ import org.bytedeco.javacpp.annotation.Platform;
 public final class LinchpinNative {
     LinchpinNative() {}
 
+    // The integer constants of linchpin.h, named as there: Java uses these names, never the numbers.
+    // NativeConstantsTest reads the header and fails when a value differs or a constant is missing on
+    // either side. The lp_status codes are in NativeStatus, the one place that translates them.
+
+    /** LP_ABI_VERSION: the header these bindings were written against. */
+    public static final int LP_ABI_VERSION = 4;
+
+    /** lp_dtype: element types of the CUDA kernels' 16/32-bit inputs. */
+    public static final int LP_F32 = 0, LP_BF16 = 1, LP_F16 = 2;
+
+    /** Model families of lp_engine_create; dev.linchpin.engine maps each ModelFamily to one by name. */
+    public static final int LP_FAMILY_LLAMA = 0, LP_FAMILY_QWEN2 = 1, LP_FAMILY_QWEN3 = 2, LP_FAMILY_OLMO2 = 3;
+
+    /** Flag bits of lp_engine_create. */
+    public static final int LP_ENGINE_TIED_EMBEDDINGS = 1, LP_ENGINE_QKV_BIAS = 2, LP_ENGINE_O_BIAS = 4,
+            LP_ENGINE_MLP_BIAS = 8, LP_ENGINE_DEVICE_CUDA = 16, LP_ENGINE_CUDA_BF16 = 32;
+
     public static native int lp_abi_version();
 
     public static native @Cast("const char*") BytePointer lp_last_error();
@@ -42,8 +59,6 @@ public final class LinchpinNative {
     public static native @Cast("int64_t") long lp_masked_linear_ce_row_bytes(long D, long V, int dtype);
 
     public static native int lp_cuda_load(@Cast("const char*") BytePointer path);
-
-    public static native int lp_cuda_is_loaded();
 
     public static native int lp_cuda_device_count();
 
@@ -78,16 +93,8 @@ public final class LinchpinNative {
 
     public static native int lp_cuda_mem_get_info(@Cast("size_t*") SizeTPointer freeBytes,
                                                   @Cast("size_t*") SizeTPointer totalBytes);
-    // Staircase attention CPU twin and the rollout engine (see linchpin.h). Java code uses
-    // dev.linchpin.engine.RolloutEngine.
 
-    public static native int lp_cpu_staircase_attention(
-            @Cast("const float*") FloatPointer q, @Cast("const float*") FloatPointer kShared,
-            @Cast("const float*") FloatPointer vShared, long T,
-            @Cast("const float*") FloatPointer kSuffix, @Cast("const float*") FloatPointer vSuffix,
-            @Cast("const int64_t*") LongPointer branchPoints, @Cast("const int64_t*") LongPointer suffixOffsets,
-            long nBranches, @Cast("const int64_t*") LongPointer queryRows, long nQueries, long H, long Hkv, long d,
-            float scale, FloatPointer out, int numThreads);
+    // The rollout engine (see linchpin.h). Java code uses dev.linchpin.engine.RolloutEngine.
 
     public static native int lp_engine_create(int family, long vocab, long hidden, long intermediate, long layers,
             long heads, long kvHeads, long headDim, double rmsEps, int flags,

@@ -12,7 +12,7 @@ import org.bytedeco.javacpp.Loader;
  */
 public final class NativeLibrary {
     /** LP_ABI_VERSION of the linchpin.h these bindings were written against. */
-    static final int EXPECTED_ABI = 4;
+    static final int EXPECTED_ABI = LinchpinNative.LP_ABI_VERSION;
     private static final Object LOCK = new Object();
     private static volatile boolean attempted;
     private static volatile Throwable failure;

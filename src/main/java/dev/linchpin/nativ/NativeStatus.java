@@ -1,6 +1,10 @@
 package dev.linchpin.nativ;
 
-/** The {@code lp_status} codes of linchpin.h, and their translation into Java exceptions. */
+/**
+ * The {@code lp_status} codes of linchpin.h, and their translation into Java exceptions: the one place
+ * on the Java side that maps native errors. Each code is named as in the header without its
+ * {@code LP_} / {@code LP_ERR_} prefix; NativeConstantsTest checks every value against the header.
+ */
 public final class NativeStatus {
     public static final int OK = 0;
     public static final int INVALID_ARGUMENT = 1;
@@ -29,6 +33,7 @@ public final class NativeStatus {
     }
 
     static String lastError() {
+        NativeLibrary.ensureLoaded();   // a status is only ever returned by a loaded library; this keeps a bare check() safe
         var text = LinchpinNative.lp_last_error();
         return text == null || text.isNull() ? "" : text.getString();
     }

@@ -3,6 +3,7 @@ package dev.linchpin.report;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.linchpin.mine.MaskRecord;
+import dev.linchpin.rundir.RunManifest;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;

@@ -1,6 +1,7 @@
 package dev.linchpin.report;
 
 import dev.linchpin.io.AtomicFiles;
+import dev.linchpin.rundir.RunLayout;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.linchpin.report;
 
+import dev.linchpin.UserError;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -7,7 +8,7 @@ import java.nio.file.Path;
  * A file of the run directory exists but is not what the demo writes (malformed JSON, a wrong type, an
  * index out of range). The message names the file and, where it applies, the line.
  */
-public class ReportInputException extends IOException {
+public class ReportInputException extends IOException implements UserError {
     private static final long serialVersionUID = 1L;
 
     /** {@code line} is 1-based; 0 when the problem is not tied to one line. */

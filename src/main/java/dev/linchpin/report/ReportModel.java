@@ -1,5 +1,6 @@
 package dev.linchpin.report;
 
+import dev.linchpin.rundir.RunManifest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;

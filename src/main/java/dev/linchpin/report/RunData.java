@@ -2,6 +2,8 @@ package dev.linchpin.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.linchpin.rundir.RunLayout;
+import dev.linchpin.rundir.RunManifest;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;

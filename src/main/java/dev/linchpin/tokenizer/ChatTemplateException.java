@@ -1,11 +1,13 @@
 package dev.linchpin.tokenizer;
 
+import dev.linchpin.UserError;
+
 /**
  * A chat template could not be rendered: it called {@code raise_exception(msg)} (then
  * {@link #raisedByTemplate()} is true and the message is the template's), or it uses a feature the
  * renderer lacks, or it is malformed. The message names the template's source file.
  */
-public class ChatTemplateException extends RuntimeException {
+public class ChatTemplateException extends RuntimeException implements UserError {
     private static final long serialVersionUID = 1L;
     private final boolean raisedByTemplate;
 

@@ -134,11 +134,6 @@ public final class Tokenizer implements AutoCloseable {
         return vocab.tokenOf(id);
     }
 
-    /** Ids of the added tokens marked special in tokenizer.json. */
-    public Set<Long> specialTokenIds() {
-        return vocab.specialIds();
-    }
-
     /** The chat template, or null when the directory has none. */
     public ChatTemplate chatTemplate() {
         return chatTemplate;

@@ -1,10 +1,11 @@
 package dev.linchpin.tokenizer;
 
+import dev.linchpin.UserError;
 import java.io.IOException;
 import java.nio.file.Path;
 
 /** A tokenizer file is missing, unreadable or malformed; the message and {@link #file()} name it. */
-public class TokenizerFileException extends IOException {
+public class TokenizerFileException extends IOException implements UserError {
     private static final long serialVersionUID = 1L;
     private final transient Path file;
 

@@ -2,12 +2,9 @@ package dev.linchpin.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The token strings and ids of a {@code tokenizer.json}: the model's vocabulary plus its
@@ -21,13 +18,11 @@ import java.util.Set;
 final class Vocabulary {
     private final Map<String, Long> idsByToken;
     private final Map<Long, String> tokensById;
-    private final Set<Long> specialIds;
     private final long size;
 
-    private Vocabulary(Map<String, Long> idsByToken, Map<Long, String> tokensById, Set<Long> specialIds) {
+    private Vocabulary(Map<String, Long> idsByToken, Map<Long, String> tokensById) {
         this.idsByToken = idsByToken;
         this.tokensById = tokensById;
-        this.specialIds = Collections.unmodifiableSet(specialIds);
         long max = -1;
         for (long id : tokensById.keySet()) {
             max = Math.max(max, id);
@@ -65,7 +60,6 @@ final class Vocabulary {
             throw new TokenizerFileException(file, "model.vocab is neither an object nor an array");
         }
 
-        Set<Long> special = new LinkedHashSet<>();
         JsonNode added = root.get("added_tokens");
         if (added != null && !added.isNull()) {
             if (!added.isArray()) {
@@ -92,15 +86,12 @@ final class Vocabulary {
                 }
                 byToken.put(token, id);
                 byId.put(id, token);
-                if (t.path("special").asBoolean(false)) {
-                    special.add(id);
-                }
             }
         }
         if (byId.isEmpty()) {
             throw new TokenizerFileException(file, "the vocabulary is empty");
         }
-        return new Vocabulary(byToken, byId, special);
+        return new Vocabulary(byToken, byId);
     }
 
     private static void put(Map<String, Long> byToken, Map<Long, String> byId, String token, long id, Path file)
@@ -135,10 +126,5 @@ final class Vocabulary {
     /** One past the largest id; every id the tokenizer can emit is below it. */
     long size() {
         return size;
-    }
-
-    /** Ids of the added tokens marked {@code "special": true}. */
-    Set<Long> specialIds() {
-        return specialIds;
     }
 }

@@ -3,7 +3,8 @@ package dev.linchpin.train;
 import java.util.Locale;
 
 /**
- * Hyper-parameters of {@link FineTuner}.
+ * Hyper-parameters of {@link FineTuner}. Build one with {@link #builder(int)}, whose defaults are
+ * {@code linchpin train}'s, and the named setters of {@link Builder}; {@link #toBuilder()} varies one.
  *
  * @param steps           optimizer steps (over all stages)
  * @param microBatch      sequences per forward pass
@@ -41,14 +42,6 @@ public record FineTuneConfig(int steps, int microBatch, int gradAccum, double pe
         }
     }
 
-    /** fp32, keeping only the latest checkpoint. */
-    public FineTuneConfig(int steps, int microBatch, int gradAccum, double peakLr, int warmupSteps, Schedule schedule,
-            double minLrRatio, double weightDecay, double maxGradNorm, long seed, int threads, boolean deterministic,
-            Normalization normalization, boolean dft, int checkpointEvery) {
-        this(steps, microBatch, gradAccum, peakLr, warmupSteps, schedule, minLrRatio, weightDecay, maxGradNorm, seed, threads,
-                deterministic, normalization, dft, checkpointEvery, 1, Precision.FP32);
-    }
-
     public FineTuneConfig {
         if (steps < 1) throw new IllegalArgumentException("steps must be >= 1, got " + steps);
         if (microBatch < 1 || gradAccum < 1) throw new IllegalArgumentException("batch size and gradient accumulation must be >= 1");
@@ -62,7 +55,42 @@ public record FineTuneConfig(int steps, int microBatch, int gradAccum, double pe
         new LrSchedule(peakLr, warmupSteps, steps, minLrRatio);   // validates
     }
 
-    /** The learning rate of 0-based step {@code step}. */
+    /**
+     * A builder with {@code linchpin train}'s defaults for {@code steps} steps: 8 sequences per step in one
+     * micro-batch, AdamW at 1e-4 with no warmup, cosine decay to 0, no weight decay, clipping at 1, seed 0,
+     * all cores, a multi-threaded loss kernel, token-mean normalisation, no DFT, only a final checkpoint
+     * (one kept), fp32.
+     */
+    public static Builder builder(int steps) {
+        return new Builder(steps);
+    }
+
+    /** A builder holding this configuration. */
+    public Builder toBuilder() {
+        Builder b = new Builder(steps);
+        b.microBatch = microBatch;
+        b.gradAccum = gradAccum;
+        b.peakLr = peakLr;
+        b.warmupSteps = warmupSteps;
+        b.schedule = schedule;
+        b.minLrRatio = minLrRatio;
+        b.weightDecay = weightDecay;
+        b.maxGradNorm = maxGradNorm;
+        b.seed = seed;
+        b.threads = threads;
+        b.deterministic = deterministic;
+        b.normalization = normalization;
+        b.dft = dft;
+        b.checkpointEvery = checkpointEvery;
+        b.keepCheckpoints = keepCheckpoints;
+        b.precision = precision;
+        return b;
+    }
+
+    /**
+     * The learning rate of 0-based step {@code step}: linear warmup ({@link LrSchedule}), then the cosine of
+     * {@link LrSchedule} or a straight line from the peak down to {@code peak · minLrRatio} at the last step.
+     */
     public double lr(int step) {
         LrSchedule cosine = new LrSchedule(peakLr, warmupSteps, steps, minLrRatio);
         if (schedule == Schedule.COSINE || step < warmupSteps) return cosine.lr(step);
@@ -70,54 +98,66 @@ public record FineTuneConfig(int steps, int microBatch, int gradAccum, double pe
         return peakLr * (minLrRatio + (1 - minLrRatio) * (1 - progress));
     }
 
-    /**
-     * The {@code linchpin train} defaults for {@code steps} steps: 8 sequences per step, AdamW at 1e-4 with
-     * no warmup, cosine decay to 0, no weight decay, clipping at 1, seed 0, all cores, token-mean
-     * normalisation, only a final checkpoint, fp32. Adjust with the {@code with…} methods.
-     */
-    public static FineTuneConfig defaults(int steps) {
-        return new FineTuneConfig(steps, 8, 1, 1e-4, 0, Schedule.COSINE, 0, 0, 1, 0L,
-                Math.max(1, Runtime.getRuntime().availableProcessors()), false, Normalization.TOKEN_MEAN, false, 0, 1, Precision.FP32);
-    }
-
-    /** This configuration with {@code microBatch} sequences per forward pass and {@code gradAccum} passes per step. */
-    public FineTuneConfig withBatch(int microBatch, int gradAccum) {
-        return new FineTuneConfig(steps, microBatch, gradAccum, peakLr, warmupSteps, schedule, minLrRatio, weightDecay, maxGradNorm,
-                seed, threads, deterministic, normalization, dft, checkpointEvery, keepCheckpoints, precision);
-    }
-
-    /** This configuration with peak learning rate {@code peak} after {@code warmup} linear warmup steps. */
-    public FineTuneConfig withLearningRate(double peak, int warmup) {
-        return new FineTuneConfig(steps, microBatch, gradAccum, peak, warmup, schedule, minLrRatio, weightDecay, maxGradNorm,
-                seed, threads, deterministic, normalization, dft, checkpointEvery, keepCheckpoints, precision);
-    }
-
-    /** This configuration with another data-order seed and libtorch thread count. */
-    public FineTuneConfig withSeedAndThreads(long newSeed, int newThreads) {
-        return new FineTuneConfig(steps, microBatch, gradAccum, peakLr, warmupSteps, schedule, minLrRatio, weightDecay, maxGradNorm,
-                newSeed, newThreads, deterministic, normalization, dft, checkpointEvery, keepCheckpoints, precision);
-    }
-
-    /** This configuration with DFT weighting on or off (each token weighted by its detached probability). */
-    public FineTuneConfig withDft(boolean on) {
-        return new FineTuneConfig(steps, microBatch, gradAccum, peakLr, warmupSteps, schedule, minLrRatio, weightDecay, maxGradNorm,
-                seed, threads, deterministic, normalization, on, checkpointEvery, keepCheckpoints, precision);
-    }
-
-    /** This configuration with another forward precision. */
-    public FineTuneConfig withPrecision(Precision p) {
-        return new FineTuneConfig(steps, microBatch, gradAccum, peakLr, warmupSteps, schedule, minLrRatio, weightDecay, maxGradNorm,
-                seed, threads, deterministic, normalization, dft, checkpointEvery, keepCheckpoints, p);
-    }
-
-    /** This configuration keeping the latest {@code n} checkpoints. */
-    public FineTuneConfig withKeepCheckpoints(int n) {
-        return new FineTuneConfig(steps, microBatch, gradAccum, peakLr, warmupSteps, schedule, minLrRatio, weightDecay, maxGradNorm,
-                seed, threads, deterministic, normalization, dft, checkpointEvery, n, precision);
-    }
-
     /** Sequences per optimizer step. */
     public int stepExamples() {
         return microBatch * gradAccum;
+    }
+
+    /** Named setters over {@link FineTuneConfig}'s fields; {@link #build()} validates. */
+    public static final class Builder {
+        private int steps;
+        private int microBatch = 8, gradAccum = 1;
+        private double peakLr = 1e-4;
+        private int warmupSteps;
+        private Schedule schedule = Schedule.COSINE;
+        private double minLrRatio;
+        private double weightDecay;
+        private double maxGradNorm = 1;
+        private long seed;
+        private int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        private boolean deterministic;
+        private Normalization normalization = Normalization.TOKEN_MEAN;
+        private boolean dft;
+        private int checkpointEvery;
+        private int keepCheckpoints = 1;
+        private Precision precision = Precision.FP32;
+
+        private Builder(int steps) {
+            this.steps = steps;
+        }
+
+        /** Optimizer steps over all stages. */
+        public Builder steps(int n) { steps = n; return this; }
+        /** {@code microBatch} sequences per forward pass, {@code gradAccum} passes per optimizer step. */
+        public Builder batch(int microBatch, int gradAccum) { this.microBatch = microBatch; this.gradAccum = gradAccum; return this; }
+        /** Peak learning rate, reached after {@code warmupSteps} linear warmup steps. */
+        public Builder learningRate(double peak, int warmupSteps) { peakLr = peak; this.warmupSteps = warmupSteps; return this; }
+        /** Decay after warmup, down to {@code minLrRatio} × the peak at the last step. */
+        public Builder schedule(Schedule s, double minLrRatio) { schedule = s; this.minLrRatio = minLrRatio; return this; }
+        /** AdamW's decoupled weight decay. */
+        public Builder weightDecay(double v) { weightDecay = v; return this; }
+        /** Global gradient-norm clipping; 0 or less: none. */
+        public Builder maxGradNorm(double v) { maxGradNorm = v; return this; }
+        /** Seeds the data order. */
+        public Builder seed(long v) { seed = v; return this; }
+        /** libtorch intra-op threads. */
+        public Builder threads(int v) { threads = v; return this; }
+        /** One-thread loss kernel: bit-identical weights for the same inputs, seed, threads and machine. */
+        public Builder deterministic(boolean v) { deterministic = v; return this; }
+        /** How token losses reduce to the step loss. */
+        public Builder normalization(Normalization v) { normalization = v; return this; }
+        /** DFT: each token's weight times its detached probability. */
+        public Builder dft(boolean v) { dft = v; return this; }
+        /** A checkpoint every {@code n} steps and after the last; 0: only after the last. */
+        public Builder checkpointEvery(int n) { checkpointEvery = n; return this; }
+        /** Keep the latest {@code n} checkpoints. */
+        public Builder keepCheckpoints(int n) { keepCheckpoints = n; return this; }
+        /** Forward precision. */
+        public Builder precision(Precision v) { precision = v; return this; }
+
+        public FineTuneConfig build() {
+            return new FineTuneConfig(steps, microBatch, gradAccum, peakLr, warmupSteps, schedule, minLrRatio, weightDecay,
+                    maxGradNorm, seed, threads, deterministic, normalization, dft, checkpointEvery, keepCheckpoints, precision);
+        }
     }
 }

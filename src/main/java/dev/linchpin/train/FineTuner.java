@@ -8,9 +8,11 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.PointerScope;
@@ -19,167 +21,208 @@ import org.bytedeco.pytorch.AdamWOptions;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * The fine-tuning loop of {@code linchpin train}: stages of weighted examples ({@link TrainingStage}),
- * gradient accumulation with step-global normalisation ({@link WeightedBatch}), AdamW with warmup +
- * cosine/linear decay, global-norm clipping, seeded data order, checkpoints with exact resume, metrics
- * JSONL, and a hard stop on a non-finite loss or gradient norm.
+ * The one training loop: every objective ({@link Objectives}) and the embedded default's pre-training
+ * (all weights 1) are stages of weighted examples ({@link TrainingStage}) trained here. AdamW with warmup +
+ * cosine/linear decay ({@link FineTuneConfig#lr}), gradient accumulation with step-global normalisation
+ * ({@link WeightedBatch}, {@link StepTotals}), global-norm clipping, a seeded data order, a hard stop on a
+ * non-finite loss or gradient norm; with an output directory ({@link TrainingOutput}) also checkpoints
+ * with exact resume, {@code metrics.jsonl} and the final model.
  *
- * <p>Data order: per stage, {@link Trainer.BatchOrder} seeded with {@code seed + stage index} deals
+ * <p>One run, in named steps ({@link #run}): {@link #resumeOrStartOver} (the first step to run),
+ * then per step {@link #step} (the optimizer step itself), {@link #appendMetrics}, the listener, and
+ * {@link #checkpoint} when due; at the end {@link #exportFinal}. A step ({@link #step}) is: set the
+ * learning rate, deal the step's examples, count the {@link StepTotals} (a data-parallel trainer
+ * all-reduces them here), forward and backward every micro-batch ({@link #accumulate}), clip
+ * (a data-parallel trainer all-reduces the gradients just before), and apply AdamW.
+ *
+ * <p>Data order: per stage, a {@link BatchOrder} seeded with {@code seed + stage index} deals
  * {@code microBatch·gradAccum} examples per step, which are then cut into micro-batches; so the examples
  * of a step do not depend on how it is split, and accumulation over k micro-batches equals one batch
  * (up to float summation order). Resume replays the order up to the checkpoint's step.
+ *
+ * <p>Reproducibility: nothing draws from libtorch's global generator (no dropout), and
+ * {@link FineTuneConfig#deterministic()} fixes the loss kernel's summation order, so the same inputs give
+ * bit-identical weights on the same machine and thread count. Threads: {@code torch.set_num_threads} is
+ * set to {@link FineTuneConfig#threads()}; OpenBLAS must be single-threaded ({@code OPENBLAS_NUM_THREADS=1}).
  *
  * <p>Precision ({@link FineTuneConfig#precision()}): the trained tensors must be fp32 (master weights)
  * and AdamW's moments are fp32 with them; under {@link Precision#BF16} only the model's forward runs in
  * bf16 autocast ({@link ObjectiveLoss}). The resolved precision is recorded in each checkpoint's state.
  *
- * <p>Outputs under {@code outDir}: {@code checkpoint-<step>/} ({@link Checkpoints}), {@code metrics.jsonl}
- * (one line per step: step, stage, loss, lr, grad_norm, tokens_per_s, trained_token_fraction), and
- * {@code final/} (Hugging Face layout; merged weights for LoRA).
+ * <p>Outputs under the output directory: {@code checkpoint-<step>/} ({@link Checkpoints}),
+ * {@code metrics.jsonl} (one line per step: step, stage, loss, lr, grad_norm, tokens_per_s,
+ * trained_token_fraction), and {@code final/} (Hugging Face layout; merged weights for LoRA).
  */
 public final class FineTuner {
-    /** Called after every step. */
-    @FunctionalInterface
-    public interface StepListener {
-        void onStep(int step, int totalSteps, double loss, double lr, double gradNorm);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String METRICS = "metrics.jsonl";
+
+    private final Trainable trainable;
+    private final List<TrainingStage> stages;
+    private final long padId;
+    private final FineTuneConfig config;
+    private final TrainingOutput output;
+    private final TrainingListener listener;
+    private final List<BatchOrder<WeightedExample>> orders;
+    private final Precision precision;
+    private final int kernelThreads;
+    private final TensorVector params;
+    private final AdamW optimizer;
+    /** The checkpoint this run resumed from (never deleted by retention), or null. */
+    private Path resumedFrom;
+    /** The latest complete checkpoint, or null: what a diverged run leaves. */
+    private Path lastGood;
+
+    private FineTuner(Trainable trainable, List<TrainingStage> stages, long padId, FineTuneConfig config, TrainingOutput output,
+            TrainingListener listenerOrNull) {
+        this.trainable = trainable;
+        this.stages = stages;
+        this.padId = padId;
+        this.config = config;
+        this.output = output;
+        this.listener = listenerOrNull;
+        this.orders = dataOrders(stages, config);
+        Map<String, Tensor> named = trainable.trainableParameters();
+        this.precision = config.precision().resolve(trainable.device());
+        requireFp32MasterWeights(named);
+        this.kernelThreads = config.deterministic() ? 1 : 0;
+        this.params = new TensorVector(named.values().toArray(new Tensor[0]));
+        AdamWOptions options = new AdamWOptions(config.lr(0));
+        options.weight_decay().put(config.weightDecay());
+        this.optimizer = new AdamW(params, options);
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    private FineTuner() {}
-
     /**
-     * Trains, or continues from the latest checkpoint in {@code outDir} when {@code resume} is set.
+     * Trains {@code trainable} in place, or continues from the latest checkpoint of {@code output} when it
+     * asks to resume. Its trained tensors get {@code requires_grad} for the run and lose it after.
      *
-     * @param tokenizerDirOrNull tokenizer files copied into every checkpoint and the final model
+     * @param stages   consecutive stages whose steps add up to {@link FineTuneConfig#steps()}
+     * @param padId    the id right-padding fills batches with (never a target)
+     * @param output   where checkpoints, metrics and the final model go, or {@link TrainingOutput#inMemory()}
      * @throws TrainingDivergedException on a NaN/Inf loss or gradient norm; the step is not applied and
      *                                   the last good checkpoint is left as it is
      */
     public static TrainResult train(Trainable trainable, List<TrainingStage> stages, long padId, FineTuneConfig config,
-            Path outDir, Path tokenizerDirOrNull, boolean resume, StepListener listenerOrNull) throws IOException {
+            TrainingOutput output, TrainingListener listenerOrNull) throws IOException {
         int total = 0;
         for (TrainingStage s : stages) total += s.steps();
         if (total != config.steps()) throw new IllegalArgumentException("stages have " + total + " steps, config says " + config.steps());
+        if (output == null) throw new IllegalArgumentException("output is null; use TrainingOutput.inMemory() to write nothing");
         Loader.load(torch.class);
         torch.set_num_threads(config.threads());
-        List<Trainer.BatchOrder<WeightedExample>> orders = new ArrayList<>();
-        for (int i = 0; i < stages.size(); i++) {
-            List<WeightedExample> usable = stages.get(i).data().stream().filter(e -> e.trainableTokens() > 0).toList();
-            if (usable.isEmpty()) throw new IllegalArgumentException("stage " + stages.get(i).name() + ": no example has a trainable token");
-            orders.add(new Trainer.BatchOrder<>(usable, WeightedExample::length, config.stepExamples(), config.seed() + i));
-        }
-        Map<String, Tensor> named = trainable.trainableParameters();
-        Precision precision = config.precision().resolve(trainable.device());
-        requireFp32MasterWeights(named);
-        TensorVector params = new TensorVector(named.values().toArray(new Tensor[0]));
-        AdamWOptions options = new AdamWOptions(config.lr(0));
-        options.weight_decay().put(config.weightDecay());
-        AdamW optimizer = new AdamW(params, options);
+        return new FineTuner(trainable, stages, padId, config, output, listenerOrNull).run();
+    }
 
-        int start = 0;
-        Path resumedFrom = null;
-        Path metrics = outDir.resolve("metrics.jsonl");
-        Files.createDirectories(outDir);
-        if (resume) {
-            Path ckpt = Checkpoints.latest(outDir);
-            if (ckpt != null) {
-                start = Checkpoints.state(ckpt).get("step").asInt();
-                if (start > config.steps()) throw new IllegalArgumentException(ckpt + " is past the configured " + config.steps() + " steps");
-                Checkpoints.restore(ckpt, trainable, optimizer);
-                resumedFrom = ckpt;
-                for (int s = 0; s < start; s++) orders.get(stageOf(stages, s)).next();   // replay the data order
-                keepMetricsUpTo(metrics, start);
-            }
-        } else {
-            Files.deleteIfExists(metrics);
-        }
-
+    private TrainResult run() throws IOException {
+        int start = resumeOrStartOver();
         double[] losses = new double[config.steps() - start], norms = new double[config.steps() - start];
         long tokens = 0;
         long t0 = System.nanoTime();
         trainable.requiresGrad(true);
-        int kernelThreads = config.deterministic() ? 1 : 0;
-        Path lastGood = Checkpoints.latest(outDir);
-        try (Writer metricsOut = Files.newBufferedWriter(metrics, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+        try (Writer metrics = openMetrics()) {
             for (int step = start; step < config.steps(); step++) {
-                double lr = config.lr(step);
-                long stepStart = System.nanoTime();
-                int stage = stageOf(stages, step);
-                long stepTokens = 0, responseTokens = 0;
-                double loss;
-                try (PointerScope scope = new PointerScope()) {
-                    optimizer.param_groups().get(0).options().set_lr(lr);
-                    optimizer.zero_grad(true);
-                    List<WeightedExample> examples = orders.get(stage).next();
-                    for (WeightedExample e : examples) {
-                        stepTokens += e.trainableTokens();
-                        responseTokens += e.response().length;
-                    }
-                    loss = accumulate(trainable, examples, padId, config, kernelThreads, precision);
-                    if (!Double.isFinite(loss)) throw diverged(step, loss, lr, lastGood);
-                    double norm = torch.clip_grad_norm_(params, config.maxGradNorm() > 0 ? config.maxGradNorm() : Double.MAX_VALUE);
-                    if (!Double.isFinite(norm)) throw diverged(step, norm, lr, lastGood);
-                    optimizer.step();
-                    losses[step - start] = loss;
-                    norms[step - start] = norm;
-                    tokens += stepTokens;
-                    double seconds = Math.max(1e-9, (System.nanoTime() - stepStart) / 1e9);
-                    ObjectNode line = JSON.createObjectNode();
-                    line.put("step", step + 1);
-                    line.put("stage", stages.get(stage).name());
-                    line.put("loss", loss);
-                    line.put("lr", lr);
-                    line.put("grad_norm", norm);
-                    line.put("tokens_per_s", stepTokens / seconds);
-                    line.put("trained_token_fraction", (double) stepTokens / responseTokens);
-                    metricsOut.write(JSON.writeValueAsString(line) + "\n");
-                    metricsOut.flush();
-                }
-                if (listenerOrNull != null) listenerOrNull.onStep(step, config.steps(), loss, lr, norms[step - start]);
+                StepMetrics m = step(step);
+                losses[step - start] = m.loss();
+                norms[step - start] = m.gradNorm();
+                tokens += m.trainedTokens();
+                appendMetrics(metrics, m);
+                if (listener != null) listener.onStep(m);
                 boolean last = step + 1 == config.steps();
-                if ((config.checkpointEvery() > 0 && (step + 1) % config.checkpointEvery() == 0) || last) {
-                    trainable.requiresGrad(false);
-                    ObjectNode extra = JSON.createObjectNode();
-                    extra.put("total_steps", config.steps());
-                    extra.put("seed", config.seed());
-                    extra.put("precision", precision.name().toLowerCase(java.util.Locale.ROOT));
-                    lastGood = Checkpoints.save(outDir, step + 1, trainable, optimizer, tokenizerDirOrNull, extra,
-                            config.keepCheckpoints(), resumedFrom);
-                    trainable.requiresGrad(true);
+                if (output.writes() && ((config.checkpointEvery() > 0 && (step + 1) % config.checkpointEvery() == 0) || last)) {
+                    checkpoint(step + 1);
                 }
             }
         } finally {
             trainable.requiresGrad(false);
             optimizer.zero_grad(true);
         }
-        Path finalDir = outDir.resolve("final"), tmp = outDir.resolve(".tmp-final");
-        Checkpoints.deleteTree(tmp);
-        trainable.exportModel().save(tmp, tokenizerDirOrNull);
-        Checkpoints.deleteTree(finalDir);
-        Files.move(tmp, finalDir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        exportFinal();
         return new TrainResult(losses, norms, tokens, (System.nanoTime() - t0) / 1e9);
     }
 
-    /**
-     * Runs the step's examples as {@code gradAccum} micro-batches of {@code microBatch}, each normalised by
-     * the whole step's token and sequence counts, adding every micro-batch's gradient into the trainable
-     * tensors' {@code .grad}. Returns the step loss (the sum of the micro-batch losses), or the first
-     * non-finite micro-batch loss, in which case no gradient of that micro-batch was added.
-     */
-    static double accumulate(Trainable trainable, List<WeightedExample> examples, long padId, FineTuneConfig config, int kernelThreads) {
-        return accumulate(trainable, examples, padId, config, kernelThreads, config.precision().resolve(trainable.device()));
+    /** One data order per stage, over the stage's examples that have a trainable token. */
+    private static List<BatchOrder<WeightedExample>> dataOrders(List<TrainingStage> stages, FineTuneConfig config) {
+        List<BatchOrder<WeightedExample>> orders = new ArrayList<>();
+        for (int i = 0; i < stages.size(); i++) {
+            List<WeightedExample> usable = stages.get(i).data().stream().filter(e -> e.trainableTokens() > 0).toList();
+            if (usable.isEmpty()) throw new IllegalArgumentException("stage " + stages.get(i).name() + ": no example has a trainable token");
+            orders.add(new BatchOrder<>(usable, WeightedExample::length, config.stepExamples(), config.seed() + i));
+        }
+        return orders;
     }
 
-    static double accumulate(Trainable trainable, List<WeightedExample> examples, long padId, FineTuneConfig config, int kernelThreads,
-            Precision precision) {
-        long stepTokens = 0;
-        for (WeightedExample e : examples) stepTokens += e.trainableTokens();
+    /**
+     * The first step to run: 0 for a fresh run (an old metrics file is removed), or the step of the latest
+     * checkpoint, whose tensors and optimizer state are restored, whose data order is replayed, and past
+     * which metrics lines (steps that will run again) are dropped.
+     */
+    private int resumeOrStartOver() throws IOException {
+        if (!output.writes()) return 0;
+        Path metrics = output.dir().resolve(METRICS);
+        Files.createDirectories(output.dir());
+        if (!output.resume()) {
+            Files.deleteIfExists(metrics);
+            lastGood = Checkpoints.latest(output.dir());
+            return 0;
+        }
+        Path ckpt = Checkpoints.latest(output.dir());
+        int start = 0;
+        if (ckpt != null) {
+            start = Checkpoints.state(ckpt).get("step").asInt();
+            if (start > config.steps()) throw new IllegalArgumentException(ckpt + " is past the configured " + config.steps() + " steps");
+            Checkpoints.restore(ckpt, trainable, optimizer);
+            resumedFrom = ckpt;
+            for (int s = 0; s < start; s++) orders.get(stageOf(s)).next();   // replay the data order
+            keepMetricsUpTo(metrics, start);
+        }
+        lastGood = ckpt;
+        return start;
+    }
+
+    /**
+     * One optimizer step (0-based {@code step}): the learning rate, the step's examples, their
+     * {@link StepTotals}, forward + backward of every micro-batch, clipping and the AdamW update.
+     *
+     * @throws TrainingDivergedException before the update when the loss or the gradient norm is not finite
+     */
+    private StepMetrics step(int step) {
+        double lr = config.lr(step);
+        long stepStart = System.nanoTime();
+        int stage = stageOf(step);
+        try (PointerScope scope = new PointerScope()) {
+            optimizer.param_groups().get(0).options().set_lr(lr);
+            optimizer.zero_grad(true);
+            List<WeightedExample> examples = orders.get(stage).next();
+            long responseTokens = 0;
+            for (WeightedExample e : examples) responseTokens += e.response().length;
+            StepTotals totals = StepTotals.of(examples);   // data-parallel: all-reduce the totals here, before any loss is scaled
+            double loss = accumulate(trainable, examples, padId, config, totals, kernelThreads, precision);
+            if (!Double.isFinite(loss)) throw diverged(step, loss, lr);
+            // data-parallel: all-reduce (average) the gradients here, between backward and clipping
+            double norm = torch.clip_grad_norm_(params, config.maxGradNorm() > 0 ? config.maxGradNorm() : Double.MAX_VALUE);
+            if (!Double.isFinite(norm)) throw diverged(step, norm, lr);
+            optimizer.step();
+            double seconds = Math.max(1e-9, (System.nanoTime() - stepStart) / 1e9);
+            return new StepMetrics(step + 1, config.steps(), stages.get(stage).name(), loss, lr, norm, totals.tokens(), responseTokens,
+                    seconds);
+        }
+    }
+
+    /**
+     * Runs a step's examples as {@code gradAccum} micro-batches of {@code microBatch}, each normalised by
+     * the step's {@code totals}, adding every micro-batch's gradient into the trainable tensors'
+     * {@code .grad}. Returns the step loss (the sum of the micro-batch losses), or the first non-finite
+     * micro-batch loss, in which case no gradient of that micro-batch was added.
+     */
+    static double accumulate(Trainable trainable, List<WeightedExample> examples, long padId, FineTuneConfig config,
+            StepTotals totals, int kernelThreads, Precision precision) {
         double loss = 0;
         for (int m = 0; m < config.gradAccum(); m++) {
             List<WeightedExample> micro = examples.subList(m * config.microBatch(), (m + 1) * config.microBatch());
-            WeightedBatch batch = WeightedBatch.of(micro, padId, config.normalization(), stepTokens, examples.size());
+            WeightedBatch batch = WeightedBatch.of(micro, padId, config.normalization(), totals.tokens(), totals.sequences());
             MaskedCeResult r = ObjectiveLoss.compute(trainable.forwardModel(), batch, config.dft(), kernelThreads, precision);
             double part = r.lossValue();
             if (!Double.isFinite(part)) return part;
@@ -189,21 +232,72 @@ public final class FineTuner {
         return loss;
     }
 
+    /** {@link #accumulate} of one rank's step in the configured precision (tests). */
+    static double accumulate(Trainable trainable, List<WeightedExample> examples, long padId, FineTuneConfig config, int kernelThreads) {
+        return accumulate(trainable, examples, padId, config, StepTotals.of(examples), kernelThreads,
+                config.precision().resolve(trainable.device()));
+    }
+
+    /** The metrics file, appended to (null when nothing is written). */
+    private Writer openMetrics() throws IOException {
+        if (!output.writes()) return null;
+        return Files.newBufferedWriter(output.dir().resolve(METRICS), StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND);
+    }
+
+    /** One line of {@code metrics.jsonl}, flushed (a killed run keeps every finished step's line). */
+    private static void appendMetrics(Writer metrics, StepMetrics m) throws IOException {
+        if (metrics == null) return;
+        ObjectNode line = JSON.createObjectNode();
+        line.put("step", m.stepsDone());
+        line.put("stage", m.stage());
+        line.put("loss", m.loss());
+        line.put("lr", m.lr());
+        line.put("grad_norm", m.gradNorm());
+        line.put("tokens_per_s", m.tokensPerSecond());
+        line.put("trained_token_fraction", m.trainedTokenFraction());
+        metrics.write(JSON.writeValueAsString(line) + "\n");
+        metrics.flush();
+    }
+
+    /** Writes {@code checkpoint-<stepsDone>/} (retention as configured) and tells the listener. */
+    private void checkpoint(int stepsDone) throws IOException {
+        trainable.requiresGrad(false);
+        ObjectNode extra = JSON.createObjectNode();
+        extra.put("total_steps", config.steps());
+        extra.put("seed", config.seed());
+        extra.put("precision", precision.name().toLowerCase(Locale.ROOT));
+        lastGood = Checkpoints.save(output.dir(), stepsDone, trainable, optimizer, output.tokenizerDir(), extra,
+                config.keepCheckpoints(), resumedFrom);
+        trainable.requiresGrad(true);
+        if (listener != null) listener.onCheckpoint(lastGood, stepsDone);
+    }
+
+    /** Writes {@code final/} atomically: into a temporary sibling, then renamed. */
+    private void exportFinal() throws IOException {
+        if (!output.writes()) return;
+        Path finalDir = output.dir().resolve("final"), tmp = output.dir().resolve(".tmp-final");
+        Checkpoints.deleteTree(tmp);
+        trainable.exportModel().save(tmp, output.tokenizerDir());
+        Checkpoints.deleteTree(finalDir);
+        Files.move(tmp, finalDir, StandardCopyOption.ATOMIC_MOVE);
+    }
+
     /**
      * Mixed precision keeps fp32 master weights: AdamW's moments take the dtype of the tensors they update,
      * and bf16 weights would lose updates smaller than 2^-8 of the weight.
      */
     private static void requireFp32MasterWeights(Map<String, Tensor> named) {
         for (Map.Entry<String, Tensor> e : named.entrySet()) {
-            org.bytedeco.pytorch.global.torch.ScalarType t = e.getValue().scalar_type().intern();
-            if (t != org.bytedeco.pytorch.global.torch.ScalarType.Float) {
+            ScalarType t = e.getValue().scalar_type().intern();
+            if (t != ScalarType.Float) {
                 throw new IllegalArgumentException("trained tensor '" + e.getKey() + "' is " + t
                         + ": training keeps fp32 master weights (load the model as float32; --precision bf16 casts in the forward)");
             }
         }
     }
 
-    private static int stageOf(List<TrainingStage> stages, int step) {
+    private int stageOf(int step) {
         int end = 0;
         for (int i = 0; i < stages.size(); i++) {
             end += stages.get(i).steps();
@@ -212,9 +306,10 @@ public final class FineTuner {
         throw new IllegalStateException("step " + step + " past the last stage");
     }
 
-    private static TrainingDivergedException diverged(int step, double value, double lr, Path lastGood) {
-        return new TrainingDivergedException(step, value, lr, lastGood == null ? "no checkpoint was written yet"
-                : "the last good checkpoint is " + lastGood);
+    private TrainingDivergedException diverged(int step, double value, double lr) {
+        String left = !output.writes() ? "nothing was written; the model holds the weights of the previous step"
+                : lastGood == null ? "no checkpoint was written yet" : "the last good checkpoint is " + lastGood;
+        return new TrainingDivergedException(step, value, lr, left);
     }
 
     /** On resume: drops metric lines of steps after the checkpoint (they will be trained again). */

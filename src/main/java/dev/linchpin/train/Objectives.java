@@ -6,33 +6,21 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
 import java.util.Random;
 import java.util.function.LongFunction;
 import java.util.regex.Pattern;
 
 /**
- * Per-token weights of every objective of {@code linchpin train} (see ARCHITECTURE.md, "The methods it
- * implements"). Each builder returns a {@link WeightedExample}; the loss mechanism is the same for all.
+ * Per-token weights of every {@link Objective} (see docs/ARCHITECTURE.md, "The methods"). Each builder
+ * returns a {@link WeightedExample}; the loss mechanism is the same for all.
  */
 public final class Objectives {
-    /** The objectives. DFT uses SFT's weights and rescales them by sg(p) in {@link ObjectiveLoss}. */
-    public enum Kind {
-        SFT, CFT, SFTKEY, DFT, RANDOM, NUMERIC;
-
-        public static Kind parse(String s) {
-            try {
-                return valueOf(s.strip().toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("objective must be sft, cft, sftkey, dft, random or numeric, got '" + s + "'", e);
-            }
-        }
-    }
-
     /** A token counts as numeric when its text, stripped of surrounding whitespace, is a number or digits. */
     static final Pattern NUMERIC = Pattern.compile("[-+]?[0-9][0-9.,]*|[-+]?\\.[0-9]+");
 
     public static final String THINK_OPEN = "<Thinking>", THINK_CLOSE = "</Thinking>", ANSWER_OPEN = "<Answer>", ANSWER_CLOSE = "</Answer>";
+    /** The SFTKey tags, in the order {@link dev.linchpin.tokenizer.AddedTokens#extend} adds them when a tokenizer lacks them. */
+    public static final List<String> SFTKEY_TAGS = List.of(THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE);
 
     private Objectives() {}
 
@@ -94,7 +82,7 @@ public final class Objectives {
         int cut = solution.lastIndexOf("####");
         if (cut < 0) throw new IllegalArgumentException("SFTKey needs a GSM8K solution ending in '#### N', got: " + abbreviate(solution));
         String reasoning = solution.substring(0, cut).strip(), answer = solution.substring(cut + 4).strip();
-        for (String tag : List.of(THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE)) {
+        for (String tag : SFTKEY_TAGS) {
             String back = tokenizer.decode(tokenizer.encode(tag, false), false);
             if (!back.equals(tag)) {
                 throw new IllegalArgumentException(tokenizer.directory() + ": the tokenizer cannot encode the SFTKey tag " + tag

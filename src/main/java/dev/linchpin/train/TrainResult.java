@@ -1,14 +1,14 @@
 package dev.linchpin.train;
 
 /**
- * What a {@link Trainer} run did.
+ * What a {@link FineTuner} run did (the steps it ran: after a resume, those after the checkpoint).
  *
- * @param losses         the loss of every step, in order
- * @param gradNorms      the global gradient norm of every step, before clipping
- * @param responseTokens response tokens trained on, summed over steps
- * @param wallSeconds    wall time of the loop
+ * @param losses        the loss of every step, in order
+ * @param gradNorms     the global gradient norm of every step, before clipping
+ * @param trainedTokens response tokens with a nonzero weight, summed over steps
+ * @param wallSeconds   wall time of the loop
  */
-public record TrainResult(double[] losses, double[] gradNorms, long responseTokens, double wallSeconds) {
+public record TrainResult(double[] losses, double[] gradNorms, long trainedTokens, double wallSeconds) {
     public TrainResult {
         losses = losses.clone();
         gradNorms = gradNorms.clone();

@@ -5,10 +5,18 @@ import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * {@link WeightedExample}s laid out exactly as {@link ResponseBatch} (same shift convention: position
- * t predicts token t+1, the last prompt position predicts the first response token, EOS included;
- * right padding with weight 0), with each response token's weight where {@link ResponseBatch} puts a 1
- * and the {@link Normalization} folded in.
+ * One micro-batch of {@link WeightedExample}s laid out for next-token training, with each response
+ * token's weight and the step's {@link Normalization} folded in.
+ *
+ * <p><b>Shift convention.</b> For a sequence {@code x[0..L)} (prompt then response), the model reads
+ * {@code x[0..L-1)} (the last token is never an input: nothing follows it) and the hidden state at
+ * position {@code t} predicts token {@code t+1}. So {@code targets[t] = x[t+1]}, and {@code weights[t]}
+ * is the weight of {@code x[t+1]} when it is a response token (EOS included), else 0: the last prompt
+ * position carries the weight of the first response token, and no position predicts a prompt token.
+ *
+ * <p>Rows are right-padded with {@code padId} to the longest input in the batch. Padding comes after
+ * every real token, so under causal attention no real position ever sees it and no attention mask is
+ * needed; padded positions have weight 0 (their target is {@code padId}, never read by the loss).
  *
  * <p>The kernel computes Σ_i w_i·nll_i / denom. Per mode, for a step with {@code stepTokens} trainable
  * tokens and {@code stepSequences} sequences over all its micro-batches:

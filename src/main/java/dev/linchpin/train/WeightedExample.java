@@ -8,7 +8,7 @@ import java.util.Arrays;
  * numeric ablations: 1 on their chosen positions; DFT: 1 everywhere, rescaled by sg(p) in the loss).
  *
  * <p>{@code weights[t]} belongs to {@code response[t]}: under the shift convention of
- * {@link ResponseBatch} it lands on the position that predicts that token. The EOS that ends a
+ * {@link WeightedBatch} it lands on the position that predicts that token. The EOS that ends a
  * response is an ordinary response token here, supervised whenever its weight is nonzero.
  *
  * @param prompt   prompt token ids (context only), at least one
@@ -29,13 +29,6 @@ public record WeightedExample(long[] prompt, long[] response, float[] weights) {
         prompt = prompt.clone();
         response = response.clone();
         weights = weights.clone();
-    }
-
-    /** Every response token weighted 1 (plain SFT). */
-    public static WeightedExample allOnes(TokenizedExample e) {
-        float[] w = new float[e.response().length];
-        Arrays.fill(w, 1f);
-        return new WeightedExample(e.prompt(), e.response(), w);
     }
 
     /** Response tokens with a nonzero weight: the example's share of the token-mean denominator. */

@@ -1,18 +1,26 @@
 /**
- * A small, reusable supervised trainer for {@link dev.linchpin.model.CausalLM} on libtorch: examples
- * as prompt + response token ids ({@link dev.linchpin.train.TokenizedExample}), right-padded batches
- * with the next-token shift and a response-only weight mask ({@link dev.linchpin.train.ResponseBatch}),
- * the loss through the fused masked linear-CE kernel ({@link dev.linchpin.train.ResponseLoss}), AdamW
- * with warmup + cosine and clipping ({@link dev.linchpin.train.Trainer}), and greedy-accuracy
- * evaluation ({@link dev.linchpin.train.GreedyAccuracy}). The trainer of {@code linchpin train} builds on these:
- * per-token weights for every objective ({@link dev.linchpin.train.Objectives},
- * {@link dev.linchpin.train.WeightedExample}), step-global normalisation
- * ({@link dev.linchpin.train.Normalization}, {@link dev.linchpin.train.WeightedBatch}), DFT's detached
- * probability ({@link dev.linchpin.train.ObjectiveLoss}), full fine-tuning or LoRA
- * ({@link dev.linchpin.train.Trainable}, {@link dev.linchpin.train.LoraModel}, whose added-token rows can
- * train through a delta as PEFT's {@code trainable_token_indices}), and the loop with checkpoints,
- * retention and exact resume, LoRA included ({@link dev.linchpin.train.FineTuner},
- * {@link dev.linchpin.train.Checkpoints}).
+ * Training of {@link dev.linchpin.model.CausalLM} on libtorch: one job, one trainer, one loss mechanism.
+ *
+ * <ul>
+ *   <li>The job: {@link dev.linchpin.train.TrainingRun} (model directory + data + masks → checkpoints,
+ *       metrics and the final model), what {@code linchpin train} and the demo run; the objective is an
+ *       {@link dev.linchpin.train.Objective}.</li>
+ *   <li>The mechanism: every objective is a float weight per response token
+ *       ({@link dev.linchpin.train.WeightedExample}, built by {@link dev.linchpin.train.Objectives}); a
+ *       micro-batch lays them out with the next-token shift and the step-global
+ *       {@link dev.linchpin.train.Normalization} ({@link dev.linchpin.train.WeightedBatch}); the loss runs
+ *       through the fused masked linear-CE kernel, with DFT's detached probability
+ *       ({@link dev.linchpin.train.ObjectiveLoss}).</li>
+ *   <li>The trainer: {@link dev.linchpin.train.FineTuner}, configured by a
+ *       {@link dev.linchpin.train.FineTuneConfig} (built by name), telling a
+ *       {@link dev.linchpin.train.TrainingListener} each step's {@link dev.linchpin.train.StepMetrics}. It
+ *       serves the embedded default's pre-training too (all weights 1, {@link dev.linchpin.train.TrainingOutput#inMemory()}).
+ *       Full fine-tuning or LoRA ({@link dev.linchpin.train.Trainable}, {@link dev.linchpin.train.LoraModel},
+ *       whose added-token rows can train through a delta as PEFT's {@code trainable_token_indices});
+ *       checkpoints with retention and exact resume ({@link dev.linchpin.train.Checkpoints}).</li>
+ *   <li>Greedy-accuracy evaluation on the Java model ({@link dev.linchpin.train.GreedyAccuracy}), used by
+ *       the embedded default before any engine exists.</li>
+ * </ul>
  *
  * <p>Precision ({@link dev.linchpin.train.Precision}): the trained tensors and AdamW's moments are always
  * fp32; {@code BF16} runs the model's forward under libtorch autocast ({@link dev.linchpin.train.Autocast},

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.linchpin.data.DatasetFormat;
+import dev.linchpin.data.PromptEncoder;
 import dev.linchpin.eval.EvalOptions;
 import dev.linchpin.eval.EvalRun;
-import dev.linchpin.mine.PromptEncoder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

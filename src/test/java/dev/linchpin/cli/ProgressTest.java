@@ -22,13 +22,6 @@ class ProgressTest {
     }
 
     @Test
-    void durationsAreHumanSized() {
-        assertEquals("59s", Progress.duration(59.4));
-        assertEquals("1m05s", Progress.duration(65));
-        assertEquals("1h02m", Progress.duration(3725));
-    }
-
-    @Test
     void logModePrintsFirstUpdateThenAtMostOncePerIntervalAndTheLast() {
         long[] now = {0};
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();

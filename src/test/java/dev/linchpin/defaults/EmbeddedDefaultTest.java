@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.linchpin.cli.Progress;
 import dev.linchpin.data.SyntheticTask;
 import dev.linchpin.model.CausalLM;
 import dev.linchpin.model.Generation;
+import dev.linchpin.progress.ProgressListener;
 import dev.linchpin.testing.TorchTesting;
 import dev.linchpin.tokenizer.Tokenizer;
 import java.io.IOException;
@@ -37,7 +37,7 @@ class EmbeddedDefaultTest {
 
     @Test
     void trainsOnceThenReusesTheCache() throws IOException {
-        EmbeddedDefault.Result first = EmbeddedDefault.ensureDetailed(TINY, Progress.silent(), root);
+        EmbeddedDefault.Result first = EmbeddedDefault.ensureDetailed(TINY, ProgressListener.silent(), root);
         assertTrue(first.trained());
         Path dir = first.directory();
         assertEquals(root.resolve(TINY.hash()), dir);
@@ -52,7 +52,7 @@ class EmbeddedDefaultTest {
         }
 
         FileTime weightsTime = Files.getLastModifiedTime(dir.resolve("model.safetensors"));
-        EmbeddedDefault.Result second = EmbeddedDefault.ensureDetailed(TINY, Progress.silent(), root);
+        EmbeddedDefault.Result second = EmbeddedDefault.ensureDetailed(TINY, ProgressListener.silent(), root);
         assertFalse(second.trained(), "second ensure must reuse the cache");
         assertEquals(dir, second.directory());
         assertEquals(weightsTime, Files.getLastModifiedTime(dir.resolve("model.safetensors")));
@@ -60,35 +60,35 @@ class EmbeddedDefaultTest {
 
     @Test
     void truncatedWeightsMissingReportAndStaleTempsAreNotReused() throws IOException {
-        Path dir = EmbeddedDefault.ensureDetailed(TINY, Progress.silent(), root).directory();
+        Path dir = EmbeddedDefault.ensureDetailed(TINY, ProgressListener.silent(), root).directory();
         byte[] weights = Files.readAllBytes(dir.resolve("model.safetensors"));
 
         Files.write(dir.resolve("model.safetensors"), java.util.Arrays.copyOf(weights, weights.length / 2));
         assertEquals(null, EmbeddedDefault.readIfComplete(dir, TINY.hash()));
-        EmbeddedDefault.Result rebuilt = EmbeddedDefault.ensureDetailed(TINY, Progress.silent(), root);
+        EmbeddedDefault.Result rebuilt = EmbeddedDefault.ensureDetailed(TINY, ProgressListener.silent(), root);
         assertTrue(rebuilt.trained(), "a truncated model must be rebuilt");
         assertTrue(java.util.Arrays.equals(weights, Files.readAllBytes(dir.resolve("model.safetensors"))),
                 "the rebuild reproduces the same weights bit for bit (deterministic training)");
 
         // a killed run: the directory exists but training.json (written last) does not
         Files.delete(dir.resolve("training.json"));
-        assertTrue(EmbeddedDefault.ensureDetailed(TINY, Progress.silent(), root).trained());
+        assertTrue(EmbeddedDefault.ensureDetailed(TINY, ProgressListener.silent(), root).trained());
 
         // a malformed training.json
         Files.writeString(dir.resolve("training.json"), "{\"config_hash\": ");
-        assertTrue(EmbeddedDefault.ensureDetailed(TINY, Progress.silent(), root).trained());
+        assertTrue(EmbeddedDefault.ensureDetailed(TINY, ProgressListener.silent(), root).trained());
 
         // a temporary directory of a dead process is cleaned up on the next build
         Files.delete(dir.resolve("config.json"));
         Path stale = Files.createDirectories(root.resolve(".tmp-" + TINY.hash() + "-999999999-1"));
         Files.writeString(stale.resolve("model.safetensors"), "half");
-        assertTrue(EmbeddedDefault.ensureDetailed(TINY, Progress.silent(), root).trained());
+        assertTrue(EmbeddedDefault.ensureDetailed(TINY, ProgressListener.silent(), root).trained());
         assertFalse(Files.exists(stale), "abandoned temporary directory removed");
     }
 
     @Test
     void savedDirectoryLoadsThroughTheRealLoadersAndGenerates() throws IOException {
-        Path dir = EmbeddedDefault.ensureDetailed(TINY, Progress.silent(), root).directory();
+        Path dir = EmbeddedDefault.ensureDetailed(TINY, ProgressListener.silent(), root).directory();
         CausalLM model = CausalLM.load(dir, new Device("cpu"), ScalarType.Float);
         try (Tokenizer tokenizer = Tokenizer.load(dir)) {
             assertEquals(tokenizer.vocabSize(), model.config().vocabSize());

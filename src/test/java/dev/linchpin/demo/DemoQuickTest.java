@@ -8,9 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.linchpin.cli.Main;
-import dev.linchpin.report.RunLayout;
-import dev.linchpin.report.RunManifest;
-import dev.linchpin.train.BatchOrderReplay;
+import dev.linchpin.rundir.RunLayout;
+import dev.linchpin.rundir.RunManifest;
+import dev.linchpin.testing.ReferenceBatchOrder;
+import dev.linchpin.train.Objectives;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -110,7 +111,7 @@ class DemoQuickTest {
         report.get("plots").forEach(p -> plots.add(p.asText()));
         for (String id : List.of("plot-entropy", "plot-critical-histogram", "plot-loss")) assertTrue(plots.contains(id), id + " in " + plots);
         String html = Files.readString(layout.reportHtml());
-        for (String o : DemoPlan.OBJECTIVES) assertTrue(html.contains(">" + o + "<"), "the page names " + o);
+        for (String o : DemoPlan.objectiveNames()) assertTrue(html.contains(">" + o + "<"), "the page names " + o);
     }
 
     @Test
@@ -118,7 +119,7 @@ class DemoQuickTest {
         for (String line : lines(layout.masks())) JSON.readTree(line);
         JsonNode summary = JSON.readTree(layout.masksSummary().toFile());
         assertEquals(DemoPlan.quickPlan().mineQuestions(), summary.get("examples").asInt());
-        for (String o : DemoPlan.OBJECTIVES) {
+        for (String o : DemoPlan.objectiveNames()) {
             List<String> metrics = lines(layout.metrics(o));
             assertEquals(DemoPlan.quickPlan().steps(), metrics.size(), o);
             for (int i = 0; i < metrics.size(); i++) {
@@ -132,7 +133,7 @@ class DemoQuickTest {
         }
         // SFTKey's targets carry the tags, added to its tokenizer as single tokens.
         String sftkeyTokenizer = Files.readString(layout.trainedModel("sftkey").resolve("tokenizer.json"));
-        for (String tag : DemoObjectives.SFTKEY_TAGS) assertTrue(sftkeyTokenizer.contains("\"" + tag + "\""), tag);
+        for (String tag : Objectives.SFTKEY_TAGS) assertTrue(sftkeyTokenizer.contains("\"" + tag + "\""), tag);
     }
 
     /** Greedy accuracy and pass@k of every eval JSON, recomputed from its per-question verdicts in float64. */
@@ -181,7 +182,7 @@ class DemoQuickTest {
     /**
      * The masks' critical fraction, counted from the raw lines, is what CFT trains: every step's
      * trained-token fraction is the critical count over the response tokens of that step's records (the
-     * kept records with a critical token, dealt in the trainer's order); random has the same density
+     * kept records with a critical token, dealt in the trainer's order, {@link ReferenceBatchOrder}); random has the same density
      * record by record, so the same fractions; SFT and DFT train every token.
      */
     @Test
@@ -205,13 +206,14 @@ class DemoQuickTest {
 
         DemoPlan plan = DemoPlan.quickPlan();
         List<Kept> usable = kept.stream().filter(k -> k.critical() > 0).toList();
-        List<List<Kept>> steps = BatchOrderReplay.steps(usable, k -> k.promptTokens() + k.responseTokens(), plan.batchSize(),
-                plan.seed(), plan.steps());
+        int[] lengths = usable.stream().mapToInt(k -> k.promptTokens() + k.responseTokens()).toArray();
+        List<int[]> steps = ReferenceBatchOrder.steps(lengths, plan.batchSize(), plan.seed(), plan.steps());
         for (String objective : List.of("cft", "random")) {
             List<String> metrics = lines(layout.metrics(objective));
             for (int s = 0; s < steps.size(); s++) {
                 long c = 0, r = 0;
-                for (Kept k : steps.get(s)) {
+                for (int i : steps.get(s)) {
+                    Kept k = usable.get(i);
                     c += k.critical();
                     r += k.responseTokens();
                 }

@@ -46,7 +46,7 @@ class RolloutEngineSamplingTest {
             long[] prompt = TinyModels.randomIds(rnd, 9, config.vocabSize());
             long samplingSeed = rnd.nextLong();
             List<RolloutOutput> out;
-            try (RolloutEngine engine = RolloutEngine.fromModel(model, BUDGET, 2)) {
+            try (RolloutEngine engine = CausalLMEngines.fromModel(model, BUDGET, 2)) {
                 out = engine.generate(prompt, samples, RolloutOptions.sampling(maxNew, T, TOP_P, samplingSeed));
             }
             int compared = 0, doubtful = 0, nonArgmax = 0, cutMattered = 0, settingsMattered = 0;

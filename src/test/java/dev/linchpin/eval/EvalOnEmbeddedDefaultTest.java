@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code linchpin eval} on the trained embedded default (issue 8): the table for its test and OOD
+ * {@code linchpin eval} on the trained embedded default: the table for its test and OOD
  * splits on a few questions, with the greedy verdicts checked against the Java model's own greedy
  * decoding. The default is trained on first use (about 5 minutes on 2 cores) and cached after that.
  */

@@ -34,7 +34,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 @Tag("gpu")
 class MaskedCeCudaRawTest {
-    private static final int F32 = 0, BF16 = 1, F16 = 2;
+    private static final int F32 = LinchpinNative.LP_F32, BF16 = LinchpinNative.LP_BF16, F16 = LinchpinNative.LP_F16;
 
     /** chunkRows 0: the default budget (one chunk here); k > 0: a budget of exactly k rows. */
     @ParameterizedTest(name = "{0} N={1} D={2} V={3} density={4} chunkRows={5}")

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.linchpin.cli.Main;
 import dev.linchpin.data.Example;
+import dev.linchpin.data.PromptEncoder;
 import dev.linchpin.model.CausalLM;
 import dev.linchpin.model.Generation;
 import dev.linchpin.tokenizer.ChatMessage;

@@ -3,6 +3,7 @@ package dev.linchpin.mine;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.linchpin.data.Example;
+import dev.linchpin.data.PromptEncoder;
 import dev.linchpin.model.CausalLM;
 import dev.linchpin.model.Generation;
 import dev.linchpin.model.ModelConfig;

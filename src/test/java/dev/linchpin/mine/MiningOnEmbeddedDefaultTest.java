@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Mining on the trained embedded default (issue 7): masks deterministic run to run, a critical
+ * Mining on the trained embedded default: masks deterministic run to run, a critical
  * fraction strictly between 0 and 50 %, and the brute-force cross-check with the Java model on a few
  * examples. The default is trained on first use (about 5 minutes on 2 cores) and cached after that.
  */

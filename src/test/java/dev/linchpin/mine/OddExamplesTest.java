@@ -1,5 +1,6 @@
 package dev.linchpin.mine;
 
+import dev.linchpin.engine.ItemFailures;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.linchpin.cli.Main;
 import dev.linchpin.data.Example;
+import dev.linchpin.data.PromptEncoder;
 import dev.linchpin.model.CausalLM;
 import dev.linchpin.model.KvCache;
 import dev.linchpin.tokenizer.ChatMessage;

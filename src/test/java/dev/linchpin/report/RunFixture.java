@@ -9,6 +9,8 @@ import dev.linchpin.eval.Score;
 import dev.linchpin.mine.MaskRecord;
 import dev.linchpin.mine.MasksFile;
 import dev.linchpin.mine.MiningSummary;
+import dev.linchpin.rundir.RunLayout;
+import dev.linchpin.rundir.RunManifest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.linchpin.cli.Progress;
 import dev.linchpin.defaults.DefaultConfig;
 import dev.linchpin.defaults.EmbeddedDefault;
+import dev.linchpin.progress.ProgressListener;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -87,7 +87,7 @@ class AddedTokensTest {
 
     @Test
     void tagsBecomeSingleTokensOfTheEmbeddedDefault() throws Exception {
-        checkExtension(EmbeddedDefault.ensure(DefaultConfig.standard(), Progress.silent()), TAGGED_DEFAULT);
+        checkExtension(EmbeddedDefault.ensure(DefaultConfig.standard(), ProgressListener.silent()), TAGGED_DEFAULT);
     }
 
     @Test

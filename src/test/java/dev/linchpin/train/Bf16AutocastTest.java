@@ -61,7 +61,7 @@ class Bf16AutocastTest {
         long seed = TorchTesting.seed("bf16 step");
         CausalLM model = ObjectiveTesting.tinyModel(seed);
         List<WeightedExample> step = FineTunerTest.stages(seed, 1).get(0).data().subList(0, 4);
-        FineTuneConfig fp32 = FineTunerTest.config(1, 4, 1, 0), bf16 = fp32.withPrecision(Precision.BF16);
+        FineTuneConfig fp32 = FineTunerTest.config(1, 4, 1, 0), bf16 = fp32.toBuilder().precision(Precision.BF16).build();
         model.requiresGrad(true);
         double[] loss = new double[2];
         Map<String, Tensor> g32 = ObjectiveLossTest.grads(model, () -> loss[0] = FineTuner.accumulate(new FullFineTune(model), step, 0, fp32, 1));
@@ -95,9 +95,9 @@ class Bf16AutocastTest {
         long seed = TorchTesting.seed("bf16 training");
         CausalLM a = ObjectiveTesting.tinyModel(seed), b = ObjectiveTesting.tinyModel(seed);
         FineTuneConfig fp32 = FineTunerTest.config(4, 2, 1, 0);
-        TrainResult r32 = FineTuner.train(new FullFineTune(a), FineTunerTest.stages(seed, 4), 0, fp32, dir.resolve("fp32"), null, false, null);
-        TrainResult r16 = FineTuner.train(new FullFineTune(b), FineTunerTest.stages(seed, 4), 0, fp32.withPrecision(Precision.BF16),
-                dir.resolve("bf16"), null, false, null);
+        TrainResult r32 = FineTuner.train(new FullFineTune(a), FineTunerTest.stages(seed, 4), 0, fp32, TrainingOutput.to(dir.resolve("fp32")), null);
+        TrainResult r16 = FineTuner.train(new FullFineTune(b), FineTunerTest.stages(seed, 4), 0, fp32.toBuilder().precision(Precision.BF16).build(),
+                TrainingOutput.to(dir.resolve("bf16")), null);
         for (int i = 0; i < 4; i++) {
             double rel = Math.abs(r16.losses()[i] - r32.losses()[i]) / r32.losses()[i];
             assertTrue(rel < 1e-2, "step " + i + ": bf16 loss " + r16.losses()[i] + " vs fp32 " + r32.losses()[i]);
@@ -125,7 +125,7 @@ class Bf16AutocastTest {
         long seed = TorchTesting.seed("bf16 master");
         CausalLM m = CausalLM.randomInit(ObjectiveTesting.tinyConfig(), seed, new Device("cpu"), ScalarType.BFloat16);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FineTuner.train(new FullFineTune(m),
-                FineTunerTest.stages(seed, 1), 0, FineTunerTest.config(1, 2, 1, 0).withPrecision(Precision.BF16), dir.resolve("x"), null, false, null));
+                FineTunerTest.stages(seed, 1), 0, FineTunerTest.config(1, 2, 1, 0).toBuilder().precision(Precision.BF16).build(), TrainingOutput.to(dir.resolve("x")), null));
         assertTrue(e.getMessage().contains("fp32 master weights"), e.getMessage());
     }
 }

@@ -47,10 +47,10 @@ class Bf16CudaTrainingTest {
             probe.requiresGrad(true);
             probeCpu.requiresGrad(true);
             Map<String, Tensor> gCpu = ObjectiveLossTest.grads(probeCpu, () -> FineTuner.accumulate(new FullFineTune(probeCpu), step, 0, one, 1));
-            Map<String, Tensor> g32 = ObjectiveLossTest.grads(probe, () -> FineTuner.accumulate(new FullFineTune(probe), step, 0, one, 1,
-                    Precision.FP32));
-            Map<String, Tensor> g16 = ObjectiveLossTest.grads(probe, () -> FineTuner.accumulate(new FullFineTune(probe), step, 0, one, 1,
-                    Precision.BF16));
+            Map<String, Tensor> g32 = ObjectiveLossTest.grads(probe, () -> FineTuner.accumulate(new FullFineTune(probe), step, 0, one,
+                    StepTotals.of(step), 1, Precision.FP32));
+            Map<String, Tensor> g16 = ObjectiveLossTest.grads(probe, () -> FineTuner.accumulate(new FullFineTune(probe), step, 0, one,
+                    StepTotals.of(step), 1, Precision.BF16));
             double worst32 = 0, worst16 = 0;
             Device cpuDevice = new Device("cpu");
             for (String name : gCpu.keySet()) {
@@ -68,9 +68,9 @@ class Bf16CudaTrainingTest {
         CausalLM cpu = ObjectiveTesting.tinyModel(seed);
         CausalLM gpu = CausalLM.randomInit(ObjectiveTesting.tinyConfig(), seed, cuda, ScalarType.Float);   // same weights (CPU generator), moved
         FineTuneConfig fp32 = FineTunerTest.config(4, 2, 1, 0);
-        TrainResult r32 = FineTuner.train(new FullFineTune(cpu), FineTunerTest.stages(seed, 4), 0, fp32, dir.resolve("cpu"), null, false, null);
-        TrainResult r16 = FineTuner.train(new FullFineTune(gpu), FineTunerTest.stages(seed, 4), 0, fp32.withPrecision(Precision.BF16),
-                dir.resolve("cuda"), null, false, null);
+        TrainResult r32 = FineTuner.train(new FullFineTune(cpu), FineTunerTest.stages(seed, 4), 0, fp32, TrainingOutput.to(dir.resolve("cpu")), null);
+        TrainResult r16 = FineTuner.train(new FullFineTune(gpu), FineTunerTest.stages(seed, 4), 0, fp32.toBuilder().precision(Precision.BF16).build(),
+                TrainingOutput.to(dir.resolve("cuda")), null);
         for (int i = 0; i < 4; i++) {
             double rel = Math.abs(r16.losses()[i] - r32.losses()[i]) / r32.losses()[i];
             // bf16 forward (8-bit mantissa) and a bf16 h/W into the kernel: the loss stays within 1%

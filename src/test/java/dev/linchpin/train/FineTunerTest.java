@@ -25,8 +25,9 @@ class FineTunerTest {
     Path dir;
 
     static FineTuneConfig config(int steps, int micro, int accum, int every) {
-        return new FineTuneConfig(steps, micro, accum, 3e-3, 1, FineTuneConfig.Schedule.COSINE, 0.1, 0.01, 1.0, 7, 1, true,
-                Normalization.TOKEN_MEAN, false, every);
+        return FineTuneConfig.builder(steps).batch(micro, accum).learningRate(3e-3, 1).schedule(FineTuneConfig.Schedule.COSINE, 0.1)
+                .weightDecay(0.01).maxGradNorm(1.0).seed(7).threads(1).deterministic(true).normalization(Normalization.TOKEN_MEAN)
+                .checkpointEvery(every).build();
     }
 
     static List<TrainingStage> stages(long seed, int steps) {
@@ -53,24 +54,23 @@ class FineTunerTest {
     }
 
     static FineTuneConfig withMode(FineTuneConfig c, Normalization mode) {
-        return new FineTuneConfig(c.steps(), c.microBatch(), c.gradAccum(), c.peakLr(), c.warmupSteps(), c.schedule(), c.minLrRatio(),
-                c.weightDecay(), c.maxGradNorm(), c.seed(), c.threads(), c.deterministic(), mode, c.dft(), c.checkpointEvery());
+        return c.toBuilder().normalization(mode).build();
     }
 
     @Test
     void resumeFromCheckpointReproducesTheUninterruptedRunBitForBit() throws Exception {
         long seed = TorchTesting.seed("resume");
         CausalLM full = ObjectiveTesting.tinyModel(seed);
-        FineTuner.train(new FullFineTune(full), stages(seed, 6), 0, config(6, 2, 2, 2), dir.resolve("full"), null, false, null);
+        FineTuner.train(new FullFineTune(full), stages(seed, 6), 0, config(6, 2, 2, 2), TrainingOutput.to(dir.resolve("full")), null);
         // an interrupted run: train 4 of the 6 scheduled steps (same schedule: a stage list of 6 steps,
         // stopped by a listener that throws after the step-4 checkpoint), then resume in a fresh model
         CausalLM part = ObjectiveTesting.tinyModel(seed);
         Path out = dir.resolve("part");
-        assertThrows(IllegalStateException.class, () -> FineTuner.train(new FullFineTune(part), stages(seed, 6), 0, config(6, 2, 2, 2), out,
-                null, false, (step, total, loss, lr, norm) -> { if (step == 4) throw new IllegalStateException("killed"); }));
+        assertThrows(IllegalStateException.class, () -> FineTuner.train(new FullFineTune(part), stages(seed, 6), 0, config(6, 2, 2, 2),
+                TrainingOutput.to(out), m -> { if (m.stepsDone() == 5) throw new IllegalStateException("killed"); }));
         assertEquals(out.resolve("checkpoint-4"), Checkpoints.latest(out));
         CausalLM resumed = ObjectiveTesting.tinyModel(seed + 1);   // different start weights: all must come from the checkpoint
-        FineTuner.train(new FullFineTune(resumed), stages(seed, 6), 0, config(6, 2, 2, 2), out, null, true, null);
+        FineTuner.train(new FullFineTune(resumed), stages(seed, 6), 0, config(6, 2, 2, 2), TrainingOutput.to(out).resuming(true), null);
         for (Map.Entry<String, Tensor> e : full.namedParameters().entrySet()) {
             assertTrue(resumed.namedParameters().get(e.getKey()).equal(e.getValue()), e.getKey() + " differs after resume");
         }
@@ -87,7 +87,7 @@ class FineTunerTest {
         base.namedParameters().forEach((k, v) -> before.put(k, v.clone()));
         LoraModel lora = new LoraModel(base, 4, 8.0, List.of("q_proj", "v_proj", "down_proj"), seed);
         assertEquals(6, lora.adaptedWeights().size());
-        FineTuner.train(lora, stages(seed, 4), 0, config(4, 2, 1, 0), dir.resolve("lora"), null, false, null);
+        FineTuner.train(lora, stages(seed, 4), 0, config(4, 2, 1, 0), TrainingOutput.to(dir.resolve("lora")), null);
         base.namedParameters().forEach((k, v) -> assertTrue(v.equal(before.get(k)), k + ": base weight changed"));
 
         Tensor ids = Tensor.create(new long[] {5, 9, 13, 20, 31, 2}).view(1, 6);
@@ -113,8 +113,8 @@ class FineTunerTest {
         CausalLM model = ObjectiveTesting.tinyModel(seed);
         Path out = dir.resolve("nan");
         TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> FineTuner.train(new FullFineTune(model),
-                stages(seed, 5), 0, config(5, 2, 1, 1), out, null, false, (step, total, loss, lr, norm) -> {
-                    if (step == 1) try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
+                stages(seed, 5), 0, config(5, 2, 1, 1), TrainingOutput.to(out), m -> {
+                    if (m.stepsDone() == 2) try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
                         model.namedParameters().get("model.norm.weight").fill_(new Scalar(Double.NaN));
                     }
                 }));
@@ -122,5 +122,23 @@ class FineTunerTest {
         assertNotNull(Checkpoints.latest(out));
         assertEquals(out.resolve("checkpoint-2"), Checkpoints.latest(out));
         assertTrue(e.getMessage().contains("checkpoint-2"), e.getMessage());
+    }
+
+    /** The learning rate each step used (StepMetrics and metrics.jsonl) follows the linear schedule worked out by hand. */
+    @Test
+    void linearScheduleReachesTheOptimizerStepByStep() throws Exception {
+        long seed = TorchTesting.seed("linear schedule");
+        FineTuneConfig c = config(6, 2, 1, 0).toBuilder().learningRate(1e-3, 2).schedule(FineTuneConfig.Schedule.LINEAR, 0.25).build();
+        List<Double> seen = new java.util.ArrayList<>();
+        Path out = dir.resolve("linear");
+        FineTuner.train(new FullFineTune(ObjectiveTesting.tinyModel(seed)), stages(seed, 6), 0, c, TrainingOutput.to(out),
+                m -> seen.add(m.lr()));
+        // warmup (s+1)/2 of the peak for steps 0, 1; then 1 - (s-2)/4 of the way from the peak to 0.25 x peak
+        double[] expected = {0.5e-3, 1e-3, 1e-3, 1e-3 * (0.25 + 0.75 * 0.75), 1e-3 * (0.25 + 0.75 * 0.5), 1e-3 * (0.25 + 0.75 * 0.25)};
+        List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
+        for (int s = 0; s < 6; s++) {
+            assertEquals(expected[s], seen.get(s), 1e-15, "step " + s);
+            assertEquals(expected[s], new com.fasterxml.jackson.databind.ObjectMapper().readTree(lines.get(s)).get("lr").asDouble(), 1e-15);
+        }
     }
 }

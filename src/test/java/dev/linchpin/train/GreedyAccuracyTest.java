@@ -12,12 +12,13 @@ import org.junit.jupiter.api.Test;
 /** Batched equal-length greedy decoding gives what one-at-a-time {@link Generation#greedy} gives. */
 class GreedyAccuracyTest {
     @Test
-    void batchedEqualLengthDecodingMatchesOneAtATime() {
+    void batchedEqualLengthDecodingMatchesOneAtATime() throws Exception {
         long seed = TorchTesting.seed("batchedEqualLengthDecodingMatchesOneAtATime");
         CausalLM model = TrainTesting.tinyModel(seed);
         // a trained toy model stops with EOS at different steps, so rows finish at different times
-        Trainer.train(model, TrainTesting.toyExamples(24, seed), TrainTesting.PAD,
-                new TrainConfig(40, 8, 1e-2, 5, 0.1, 0.0, 1.0, seed, 2, true), null);
+        TrainTesting.sft(model, TrainTesting.toyExamples(24, seed), FineTuneConfig.builder(40).batch(8, 1).learningRate(1e-2, 5)
+                .schedule(FineTuneConfig.Schedule.COSINE, 0.1).weightDecay(0.0).maxGradNorm(1.0).seed(seed).threads(2).deterministic(true)
+                .build());
         Random rnd = new Random(seed);
         long[][] prompts = new long[5][6];
         for (long[] p : prompts) for (int i = 0; i < p.length; i++) p[i] = 10 + rnd.nextInt(10);

@@ -35,14 +35,14 @@ class LoraResumeAndRetentionTest {
         long seed = TorchTesting.seed("lora resume");
         FineTuneConfig config = FineTunerTest.config(6, 2, 2, 2);
         LoraModel full = lora(seed, seed);
-        FineTuner.train(full, FineTunerTest.stages(seed, 6), 0, config, dir.resolve("full"), null, false, null);
+        FineTuner.train(full, FineTunerTest.stages(seed, 6), 0, config, TrainingOutput.to(dir.resolve("full")), null);
 
         Path out = dir.resolve("part");
-        assertThrows(IllegalStateException.class, () -> FineTuner.train(lora(seed, seed), FineTunerTest.stages(seed, 6), 0, config, out,
-                null, false, (step, total, loss, lr, norm) -> { if (step == 4) throw new IllegalStateException("killed"); }));
+        assertThrows(IllegalStateException.class, () -> FineTuner.train(lora(seed, seed), FineTunerTest.stages(seed, 6), 0, config,
+                TrainingOutput.to(out), m -> { if (m.stepsDone() == 5) throw new IllegalStateException("killed"); }));
         assertEquals(out.resolve("checkpoint-4"), Checkpoints.latest(out));
         LoraModel resumed = lora(seed, seed + 1);   // other A init: every adapter must come from the checkpoint
-        FineTuner.train(resumed, FineTunerTest.stages(seed, 6), 0, config, out, null, true, null);
+        FineTuner.train(resumed, FineTunerTest.stages(seed, 6), 0, config, TrainingOutput.to(out).resuming(true), null);
 
         assertEquals(full.trainableParameters().keySet(), resumed.trainableParameters().keySet());
         assertTrue(full.trainableParameters().containsKey("model.embed_tokens.weight" + LoraModel.TOKEN_ROWS));
@@ -72,10 +72,10 @@ class LoraResumeAndRetentionTest {
     void resumingARunWithDifferentLoraSettingsIsRefusedNamingTheFile() throws Exception {
         long seed = TorchTesting.seed("lora mismatch");
         Path out = dir.resolve("m");
-        FineTuner.train(lora(seed, seed), FineTunerTest.stages(seed, 2), 0, FineTunerTest.config(2, 2, 1, 1), out, null, false, null);
+        FineTuner.train(lora(seed, seed), FineTunerTest.stages(seed, 2), 0, FineTunerTest.config(2, 2, 1, 1), TrainingOutput.to(out), null);
         LoraModel other = new LoraModel(ObjectiveTesting.tinyModel(seed), 4, 8.0, List.of("q_proj"), seed);
         java.io.IOException e = assertThrows(java.io.IOException.class, () -> FineTuner.train(other, FineTunerTest.stages(seed, 3), 0,
-                FineTunerTest.config(3, 2, 1, 1), out, null, true, null));
+                FineTunerTest.config(3, 2, 1, 1), TrainingOutput.to(out).resuming(true), null));
         assertTrue(e.getMessage().contains("trainable.safetensors"), e.getMessage());
     }
 
@@ -90,18 +90,18 @@ class LoraResumeAndRetentionTest {
         long seed = TorchTesting.seed("retention");
         Path out = dir.resolve("keep");
         FineTuner.train(new FullFineTune(ObjectiveTesting.tinyModel(seed)), FineTunerTest.stages(seed, 6), 0,
-                FineTunerTest.config(6, 2, 1, 1).withKeepCheckpoints(2), out, null, false, null);
+                FineTunerTest.config(6, 2, 1, 1).toBuilder().keepCheckpoints(2).build(), TrainingOutput.to(out), null);
         assertEquals(Set.of("checkpoint-5", "checkpoint-6"), checkpoints(out), "save every step, keep 2");
 
         Path killed = dir.resolve("killed");
         assertThrows(IllegalStateException.class, () -> FineTuner.train(new FullFineTune(ObjectiveTesting.tinyModel(seed)),
-                FineTunerTest.stages(seed, 6), 0, FineTunerTest.config(6, 2, 1, 2), killed, null, false,
-                (step, total, loss, lr, norm) -> { if (step == 4) throw new IllegalStateException("killed"); }));
+                FineTunerTest.stages(seed, 6), 0, FineTunerTest.config(6, 2, 1, 2), TrainingOutput.to(killed),
+                m -> { if (m.stepsDone() == 5) throw new IllegalStateException("killed"); }));
         assertEquals(Set.of("checkpoint-4"), checkpoints(killed), "keep 1 (the default): only the latest");
         // resume saving every step and keeping 1: 5 replaces nothing but 4 is protected, 6 replaces 5
         FineTuner.train(new FullFineTune(ObjectiveTesting.tinyModel(seed)), FineTunerTest.stages(seed, 6), 0,
-                FineTunerTest.config(6, 2, 1, 1), killed, null, true, null);
+                FineTunerTest.config(6, 2, 1, 1), TrainingOutput.to(killed).resuming(true), null);
         assertEquals(Set.of("checkpoint-4", "checkpoint-6"), checkpoints(killed));
-        assertThrows(IllegalArgumentException.class, () -> FineTunerTest.config(6, 2, 1, 1).withKeepCheckpoints(0));
+        assertThrows(IllegalArgumentException.class, () -> FineTunerTest.config(6, 2, 1, 1).toBuilder().keepCheckpoints(0).build());
     }
 }

@@ -39,7 +39,7 @@ final class ObjectiveTesting {
             float[] w = new float[r.length];
             for (int i = 0; i < w.length; i++) w[i] = weight.apply(i);
             WeightedExample e = new WeightedExample(p, r, w);
-            if (e.trainableTokens() > 0) out.add(e);
+            if (nonzero(w) > 0) out.add(e);
         }
         return out;
     }
@@ -53,7 +53,7 @@ final class ObjectiveTesting {
     static Tensor referenceLoss(CausalLM model, List<WeightedExample> examples, Normalization mode, boolean dft) {
         Tensor total = null;
         long tokens = 0;
-        for (WeightedExample e : examples) tokens += e.trainableTokens();
+        for (WeightedExample e : examples) tokens += nonzero(e.weights());
         for (WeightedExample e : examples) {
             long[] p = e.prompt(), r = e.response();
             long[] seq = new long[p.length + r.length];
@@ -69,7 +69,7 @@ final class ObjectiveTesting {
             Tensor w = Tensor.create(wd);
             if (dft) w = w.mul(torch.exp(logp.detach()));
             Tensor seqLoss = logp.neg().mul(w).sum();
-            if (mode == Normalization.SEQUENCE_MEAN) seqLoss = seqLoss.div(new Scalar((double) e.trainableTokens()));
+            if (mode == Normalization.SEQUENCE_MEAN) seqLoss = seqLoss.div(new Scalar((double) nonzero(wf)));
             total = total == null ? seqLoss : total.add(seqLoss);
         }
         return switch (mode) {
@@ -79,9 +79,17 @@ final class ObjectiveTesting {
         };
     }
 
+    /** Tokens with a nonzero weight, over all examples (counted here, not by {@link WeightedExample#trainableTokens()}). */
     static long tokens(List<WeightedExample> es) {
         long n = 0;
-        for (WeightedExample e : es) n += e.trainableTokens();
+        for (WeightedExample e : es) n += nonzero(e.weights());
+        return n;
+    }
+
+    /** The number of nonzero weights: the reference's token-mean and sequence-mean denominators. */
+    static int nonzero(float[] weights) {
+        int n = 0;
+        for (float w : weights) if (w != 0f) n++;
         return n;
     }
 }

@@ -30,11 +30,12 @@ final class TrainTesting {
 
     /**
      * Learnable toy data: the prompt is a few random tokens in [10, 20), the response is the same
-     * tokens shifted by +10 then EOS (a position-wise map the model can learn in a few dozen steps).
+     * tokens shifted by +10 then EOS (a position-wise map the model can learn in a few dozen steps),
+     * every response token weighted 1 (plain SFT, as the embedded default trains).
      */
-    static List<TokenizedExample> toyExamples(int count, long seed) {
+    static List<WeightedExample> toyExamples(int count, long seed) {
         Random rnd = new Random(seed);
-        List<TokenizedExample> out = new ArrayList<>();
+        List<WeightedExample> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             int n = 2 + rnd.nextInt(5);
             long[] prompt = new long[n + 1], response = new long[n + 1];
@@ -44,8 +45,16 @@ final class TrainTesting {
             }
             prompt[n] = 3;       // a separator token
             response[n] = EOS;
-            out.add(new TokenizedExample(prompt, response));
+            float[] weights = new float[response.length];
+            java.util.Arrays.fill(weights, 1f);
+            out.add(new WeightedExample(prompt, response, weights));
         }
         return out;
+    }
+
+    /** Plain SFT of {@code model} in place on {@code data}, one stage, nothing written (as the embedded default trains). */
+    static TrainResult sft(CausalLM model, List<WeightedExample> data, FineTuneConfig config) throws java.io.IOException {
+        return FineTuner.train(new FullFineTune(model), List.of(new TrainingStage("pretrain", data, config.steps())), PAD, config,
+                TrainingOutput.inMemory(), null);
     }
 }

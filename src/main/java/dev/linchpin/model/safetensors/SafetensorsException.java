@@ -1,5 +1,6 @@
 package dev.linchpin.model.safetensors;
 
+import dev.linchpin.UserError;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -7,7 +8,7 @@ import java.nio.file.Path;
  * A safetensors file (or sharded checkpoint index) is malformed, truncated or hostile. The message
  * always names the file and, where one is involved, the tensor.
  */
-public class SafetensorsException extends IOException {
+public class SafetensorsException extends IOException implements UserError {
     private static final long serialVersionUID = 1L;
 
     public SafetensorsException(String message) {

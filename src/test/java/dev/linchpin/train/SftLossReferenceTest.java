@@ -22,20 +22,23 @@ import org.junit.jupiter.api.Test;
  * hidden states and LM head, log_softmax, and the mean over response tokens j of −log p(x_j | x_<j),
  * read at position j−1.
  */
-class ResponseLossReferenceTest {
+class SftLossReferenceTest {
     @Test
     void equalsFloat64MaskedNllOverResponseTokens() {
         long seed = TorchTesting.seed("equalsFloat64MaskedNllOverResponseTokens");
         CausalLM model = TrainTesting.tinyModel(seed);
-        List<TokenizedExample> examples = TrainTesting.toyExamples(3, seed);
+        List<WeightedExample> examples = TrainTesting.toyExamples(3, seed);
         try (PointerScope scope = new PointerScope()) {
-            MaskedCeResult r = ResponseLoss.compute(model, ResponseBatch.of(examples, TrainTesting.PAD), 1);
+            long tokens = 0;
+            for (WeightedExample e : examples) tokens += e.response().length;   // every response token is weighted 1
+            MaskedCeResult r = ObjectiveLoss.compute(model, WeightedBatch.of(examples, TrainTesting.PAD, Normalization.TOKEN_MEAN, tokens,
+                    examples.size()), false, 1);
 
             Tensor w64 = model.lmHeadWeight().to(ScalarType.Double);
             double sum = 0;
             long count = 0;
-            for (TokenizedExample e : examples) {
-                long[] x = e.sequence();
+            for (WeightedExample e : examples) {
+                long[] x = sequence(e);
                 Tensor ids = Tensor.create(x, 1, x.length);
                 Tensor h = model.hidden(ids, null).select(0, 0).to(ScalarType.Double);       // [L, D]
                 Tensor logp = torch.log_softmax(h.matmul(w64.t()), 1, new ScalarTypeOptional());  // [L, V]
@@ -48,5 +51,11 @@ class ResponseLossReferenceTest {
             assertEquals(expected, r.lossValue(), 1e-5 * Math.abs(expected), "loss vs float64 reference");
             assertTrue(r.activeRows() == count, "rows with loss = response tokens");
         }
+    }
+
+    static long[] sequence(WeightedExample e) {
+        long[] p = e.prompt(), r = e.response(), x = java.util.Arrays.copyOf(p, p.length + r.length);
+        System.arraycopy(r, 0, x, p.length, r.length);
+        return x;
     }
 }

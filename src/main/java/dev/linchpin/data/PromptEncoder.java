@@ -1,8 +1,5 @@
-package dev.linchpin.mine;
+package dev.linchpin.data;
 
-import dev.linchpin.data.BasePromptFormatter;
-import dev.linchpin.data.ChatPromptFormatter;
-import dev.linchpin.data.Example;
 import dev.linchpin.tokenizer.Tokenizer;
 import java.util.Locale;
 

@@ -1,6 +1,5 @@
-package dev.linchpin.mine;
+package dev.linchpin.engine;
 
-import dev.linchpin.engine.KvBudgetExceededException;
 import dev.linchpin.nativ.BackendUnavailableException;
 import dev.linchpin.nativ.LinchpinNativeException;
 

@@ -1,4 +1,4 @@
-package dev.linchpin.report;
+package dev.linchpin.rundir;
 
 import dev.linchpin.io.AtomicFiles;
 import com.fasterxml.jackson.annotation.JsonInclude;

@@ -1,4 +1,4 @@
-package dev.linchpin.report;
+package dev.linchpin.rundir;
 
 import java.nio.file.Path;
 import java.util.regex.Pattern;
