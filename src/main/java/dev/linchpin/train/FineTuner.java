@@ -37,7 +37,8 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <p>Outputs under {@code outDir}: {@code checkpoint-<step>/} ({@link Checkpoints}), {@code metrics.jsonl}
  * (one line per step: step, stage, loss, lr, grad_norm, tokens_per_s, trained_token_fraction), and
- * {@code final/} (Hugging Face layout; merged weights for LoRA).
+ * {@code final/} (Hugging Face layout; merged weights for LoRA), and for LoRA {@code adapter/} (the adapters alone in
+ * PEFT's layout, {@link PeftAdapters}).
  */
 public final class FineTuner {
     /** Called after every step. */
@@ -159,6 +160,7 @@ public final class FineTuner {
         trainable.exportModel().save(tmp, tokenizerDirOrNull);
         Checkpoints.deleteTree(finalDir);
         Files.move(tmp, finalDir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        if (trainable instanceof LoraModel lora) PeftAdapters.exportBeside(lora, outDir, tokenizerDirOrNull);   // + PEFT's layout
         return new TrainResult(losses, norms, tokens, (System.nanoTime() - t0) / 1e9);
     }
 
