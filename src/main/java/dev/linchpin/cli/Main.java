@@ -29,6 +29,7 @@ public final class Main implements Runnable {
 
     /** Entry point: runs and exits with {@link #run}'s status. */
     public static void main(String[] args) {
+        dev.linchpin.logging.QuietLogging.install();   // before any JavaCPP class loads: library output stays quiet
         int status = run(args, System.out, System.err);
         System.out.flush();
         System.exit(status);

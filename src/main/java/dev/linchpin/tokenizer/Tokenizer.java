@@ -27,15 +27,17 @@ public final class Tokenizer implements AutoCloseable {
     private final TokenizerSettings settings;
     private final ChatTemplate chatTemplate;
     private final HuggingFaceTokenizer native_;
+    private final boolean cleanUp;
     private volatile boolean closed;
 
     private Tokenizer(Path dir, Vocabulary vocab, TokenizerSettings settings, ChatTemplate chatTemplate,
-            HuggingFaceTokenizer nativeTokenizer) {
+            HuggingFaceTokenizer nativeTokenizer, boolean cleanUp) {
         this.dir = dir;
         this.vocab = vocab;
         this.settings = settings;
         this.chatTemplate = chatTemplate;
         this.native_ = nativeTokenizer;
+        this.cleanUp = cleanUp;
     }
 
     /**
@@ -55,7 +57,11 @@ public final class Tokenizer implements AutoCloseable {
         ChatTemplate template = settings.chatTemplate() == null ? null
                 : new ChatTemplate(settings.chatTemplate(), settings.chatTemplateFile().toString());
         HuggingFaceTokenizer nativeTokenizer = DjlTokenizers.create(file, json);
-        return new Tokenizer(dir, vocab, settings, template, nativeTokenizer);
+        // transformers 5 skips clean_up_tokenization_spaces for BPE models (it was meant for WordPiece and
+        // strips real spaces before punctuation: "5 , 6" -> "5, 6") unless the config insists.
+        boolean bpe = "BPE".equals(root.path("model").path("type").asText());
+        boolean cleanUp = settings.cleanUpTokenizationSpaces() && (!bpe || settings.cleanUpBpeAnyway());
+        return new Tokenizer(dir, vocab, settings, template, nativeTokenizer, cleanUp);
     }
 
     /** The directory this tokenizer was loaded from. */
@@ -75,7 +81,8 @@ public final class Tokenizer implements AutoCloseable {
 
     /**
      * The text of {@code ids}; with {@code skipSpecialTokens} the added tokens marked special are dropped.
-     * Applies tokenizer_config.json's {@code clean_up_tokenization_spaces} like transformers.
+     * Applies tokenizer_config.json's {@code clean_up_tokenization_spaces} like transformers 5: not for BPE
+     * models, unless {@code clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output} is set.
      *
      * @throws IllegalArgumentException if an id is outside [0, {@link #vocabSize()}) or unused
      */
@@ -88,7 +95,7 @@ public final class Tokenizer implements AutoCloseable {
             }
         }
         String text = open().decode(ids, skipSpecialTokens);
-        return settings.cleanUpTokenizationSpaces() ? cleanUpTokenization(text) : text;
+        return cleanUp ? cleanUpTokenization(text) : text;
     }
 
     /**

@@ -23,7 +23,8 @@ record TokenizerSettings(
         String unkToken,
         String chatTemplate,
         Path chatTemplateFile,
-        boolean cleanUpTokenizationSpaces) {
+        boolean cleanUpTokenizationSpaces,
+        boolean cleanUpBpeAnyway) {
 
     static final String TOKENIZER_CONFIG = "tokenizer_config.json";
     static final String GENERATION_CONFIG = "generation_config.json";
@@ -82,8 +83,9 @@ record TokenizerSettings(
         // transformers' default for clean_up_tokenization_spaces has changed over versions; a config
         // that omits it is read as false, which is what the tokenizers library itself does.
         boolean cleanUp = config.path("clean_up_tokenization_spaces").asBoolean(false);
+        boolean bpeAnyway = config.path("clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output").asBoolean(false);
         return new TokenizerSettings(bos, bosId, eos, Collections.unmodifiableSet(eosIds), pad, padId, unk,
-                template, templateFile, cleanUp);
+                template, templateFile, cleanUp, bpeAnyway);
     }
 
     /**

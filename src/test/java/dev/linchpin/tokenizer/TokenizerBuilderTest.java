@@ -201,4 +201,22 @@ class TokenizerBuilderTest {
         }
         return s;
     }
+
+    @Test
+    void cleanUpOfTokenizationSpacesAppliesToNonBpeModelsAsInTransformers5(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("tok");
+        new TokenizerBuilder().addWords(List.of("Tom", "has")).write(dir);
+        String text = "Tom has 5 , 6 .";
+        try (Tokenizer plain = Tokenizer.load(dir)) {
+            assertEquals(text, plain.decode(plain.encode(text, false), false), "no clean-up unless the config asks");
+        }
+        Path config = dir.resolve("tokenizer_config.json");
+        com.fasterxml.jackson.databind.node.ObjectNode c = (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(config.toFile());
+        c.put("clean_up_tokenization_spaces", true);
+        java.nio.file.Files.writeString(config, c.toString());
+        // A WordLevel model: transformers applies the clean-up (it skips it only for BPE, see RealTokenizerParityTest).
+        try (Tokenizer cleaned = Tokenizer.load(dir)) {
+            assertEquals("Tom has 5, 6.", cleaned.decode(cleaned.encode(text, false), false));
+        }
+    }
 }

@@ -65,8 +65,7 @@ class ObjectivesTest {
 
     @Test
     void sftKeyRewritesTargetsAndStageTwoCoversTheAnswerSpanWithEos() throws Exception {
-        Path dir = Path.of(System.getProperty("basedir", ".")).resolve("target/qwen3-tokenizer");
-        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(dir.resolve("tokenizer.json")), "Qwen3 tokenizer not fetched");
+        Path dir = dev.linchpin.tokenizer.RealTokenizers.require("qwen3");   // skipped without it, failed in CI
         try (Tokenizer tok = Tokenizer.load(dir)) {
             long eos = 151645;
             WeightedExample[] two = Objectives.sftKey(tok, new long[] {1, 2}, "She has 3 + 4 = 7 apples.\n#### 7", eos);
