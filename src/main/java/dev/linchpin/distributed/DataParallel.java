@@ -37,6 +37,11 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public final class DataParallel implements AutoCloseable {
     /** Gradients are summed in buckets of at most this many bytes (one tensor larger than that is its own bucket). */
     public static final long BUCKET_BYTES = 25L << 20;
+    /**
+     * Joining waits at least this long for the other ranks (processes start and load at different times),
+     * and longer when the timeout is longer.
+     */
+    public static final long JOIN_MILLIS = 5 * 60_000L;
     private static final Set<String> LOOPBACK = Set.of("127.0.0.1", "localhost", "::1");
 
     private final Rendezvous rendezvous;
@@ -56,7 +61,7 @@ public final class DataParallel implements AutoCloseable {
 
     /**
      * Joins the job: rank 0 starts the store, the others connect to it, and all wait until every rank is
-     * there (at most the timeout). Tensors on {@code device} are summed: Gloo for the CPU, NCCL for CUDA.
+     * there (at most the larger of the timeout and {@link #JOIN_MILLIS}). Tensors on {@code device} are summed: Gloo for the CPU, NCCL for CUDA.
      *
      * @throws IllegalArgumentException for CUDA when this libtorch has no ProcessGroupNCCL
      * @throws DistributedException     when the other ranks do not all arrive within the timeout
@@ -70,27 +75,28 @@ public final class DataParallel implements AutoCloseable {
             TCPStoreOptions options = new TCPStoreOptions();   // numWorkers stays unset: its accessor returns null
             options.port((short) r.masterPort());              // an unsigned 16-bit port: the cast keeps its bits
             options.isServer(r.rank() == 0);
-            options.timeout(millis(r));
+            options.timeout(join(r));
             store = new TCPStore(r.masterAddr(), options);
         } catch (RuntimeException e) {
             throw new DistributedException(where.get() + ": could not " + (r.rank() == 0 ? "start" : "reach")
-                    + " the rendezvous store within " + r.timeout().toSeconds() + " s: " + reason(e), e);
+                    + " the rendezvous store within " + join(r).count() / 1000 + " s: " + reason(e), e);
         }
         try {
             if (cuda) {
                 Backend nccl = Nccl.create(store, r, millis(r));
                 return new DataParallel(r, store, nccl, new Device(torch.DeviceType.CUDA, (byte) r.localRank()), "nccl");
             }
-            ProcessGroupGloo.Options options = ProcessGroupGloo.Options.create(millis(r));
+            ProcessGroupGloo.Options options = ProcessGroupGloo.Options.create(join(r));
             options.devices().push_back(LOOPBACK.contains(r.masterAddr()) ? ProcessGroupGloo.createDeviceForHostname("127.0.0.1")
                     : ProcessGroupGloo.createDefaultDevice());
-            Backend gloo = new ProcessGroupGloo(store, r.rank(), r.worldSize(), options);
+            ProcessGroupGloo gloo = new ProcessGroupGloo(store, r.rank(), r.worldSize(), options);
+            gloo.setTimeout(millis(r));   // connected: from now on every collective waits at most the timeout
             return new DataParallel(r, store, gloo, new Device("cpu"), "gloo");
         } catch (IllegalArgumentException e) {
             throw e;
         } catch (RuntimeException e) {
             throw new DistributedException(where.get() + ": the " + (cuda ? "NCCL" : "Gloo") + " process group did not form within "
-                    + r.timeout().toSeconds() + " s (did every rank start, with the same WORLD_SIZE?): " + reason(e), e);
+                    + join(r).count() / 1000 + " s (did every rank start, with the same WORLD_SIZE?): " + reason(e), e);
         }
     }
 
@@ -246,6 +252,10 @@ public final class DataParallel implements AutoCloseable {
         return newline > 0 ? m.substring(0, newline) : m;
     }
 
+    private static Milliseconds join(Rendezvous r) {
+        return new Milliseconds(Math.max(JOIN_MILLIS, r.timeout().toMillis()));
+    }
+
     private static Milliseconds millis(Rendezvous r) {
         return new Milliseconds(r.timeout().toMillis());
     }
@@ -271,7 +281,7 @@ public final class DataParallel implements AutoCloseable {
                         + "; build with -Pgpu on a machine with NCCL, or train on --device cpu (Gloo)");
             }
             org.bytedeco.pytorch.nccl.ProcessGroupNCCL.Options options = org.bytedeco.pytorch.nccl.ProcessGroupNCCL.Options.create();
-            options.timeout(timeout);
+            options.timeout(timeout);   // NCCL connects lazily, at the first collective, within this timeout
             return new org.bytedeco.pytorch.nccl.ProcessGroupNCCL(store, r.rank(), r.worldSize(), options);
         }
     }
