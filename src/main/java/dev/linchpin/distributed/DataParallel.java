@@ -187,6 +187,11 @@ public final class DataParallel implements AutoCloseable {
      * gradients for the same tensors).
      */
     public void sumGradients(String what, List<Tensor> params) {
+        sumGradients(what, params, BUCKET_BYTES);
+    }
+
+    /** {@link #sumGradients(String, List)} with buckets of at most {@code bucketBytes} (tests use small ones). */
+    void sumGradients(String what, List<Tensor> params, long bucketBytes) {
         List<List<Tensor>> buckets = new ArrayList<>();
         List<Tensor> current = new ArrayList<>();
         long bytes = 0;
@@ -194,7 +199,7 @@ public final class DataParallel implements AutoCloseable {
             Tensor g = p.grad();
             if (!g.defined()) continue;
             long b = g.nbytes();
-            if (!current.isEmpty() && bytes + b > BUCKET_BYTES) {
+            if (!current.isEmpty() && bytes + b > bucketBytes) {
                 buckets.add(current);
                 current = new ArrayList<>();
                 bytes = 0;
