@@ -56,7 +56,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *
  * <p>Outputs under the output directory: {@code checkpoint-<step>/} ({@link Checkpoints}),
  * {@code metrics.jsonl} (one line per step: step, stage, loss, lr, grad_norm, tokens_per_s,
- * trained_token_fraction; allreduce_s in a data-parallel run), {@code final/} (Hugging Face layout; merged weights for LoRA), and for LoRA
+ * trained_token_fraction, step_s; allreduce_s, the step's time in collectives, in a data-parallel run), {@code final/} (Hugging Face layout; merged weights for LoRA), and for LoRA
  * {@code adapter/} (the adapters alone in PEFT's layout, {@link PeftAdapters}).
  *
  * <p>Data-parallel ({@link DataParallel}, null for one process, which is then exactly the single-process
@@ -361,6 +361,7 @@ public final class FineTuner {
         line.put("grad_norm", m.gradNorm());
         line.put("tokens_per_s", m.tokensPerSecond());
         line.put("trained_token_fraction", m.trainedTokenFraction());
+        line.put("step_s", m.seconds());
         if (m.allReduceSeconds() > 0) line.put("allreduce_s", m.allReduceSeconds());   // data-parallel runs only
         metrics.write(JSON.writeValueAsString(line) + "\n");
         metrics.flush();
