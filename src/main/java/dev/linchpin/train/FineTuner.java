@@ -56,8 +56,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *
  * <p>Outputs under the output directory: {@code checkpoint-<step>/} ({@link Checkpoints}),
  * {@code metrics.jsonl} (one line per step: step, stage, loss, lr, grad_norm, tokens_per_s,
- * trained_token_fraction, step_s; allreduce_s, the step's time in collectives, in a data-parallel run), {@code final/} (Hugging Face layout; merged weights for LoRA), and for LoRA
- * {@code adapter/} (the adapters alone in PEFT's layout, {@link PeftAdapters}).
+ * trained_token_fraction, step_s; allreduce_s, the step's time in collectives, in a data-parallel
+ * run), {@code final/} (Hugging Face layout; merged weights for LoRA), and for LoRA {@code adapter/}
+ * (the adapters alone in PEFT's layout, {@link PeftAdapters}).
  *
  * <p>Data-parallel ({@link DataParallel}, null for one process, which is then exactly the single-process
  * trainer): every rank deals the same global step of {@code microBatch·gradAccum·worldSize} examples
