@@ -2,6 +2,8 @@ package dev.linchpin.cli;
 
 import dev.linchpin.defaults.DefaultConfig;
 import dev.linchpin.defaults.EmbeddedDefault;
+import dev.linchpin.distributed.Rendezvous;
+import dev.linchpin.progress.ProgressListener;
 import dev.linchpin.train.FineTuneConfig;
 import dev.linchpin.train.Normalization;
 import dev.linchpin.train.Objective;
@@ -9,8 +11,10 @@ import dev.linchpin.train.Precision;
 import dev.linchpin.train.TrainingRun;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.bytedeco.pytorch.Device;
 import picocli.CommandLine.Command;
@@ -24,6 +28,12 @@ import picocli.CommandLine.Spec;
  * dft, random or numeric; fully or with LoRA; CPU or CUDA; fp32 or bf16 autocast) and runs it, writing
  * checkpoints, metrics and the final model under {@code --out}. {@code --model default} is the embedded
  * default model, trained first when not cached.
+ *
+ * <p>Data-parallel: a process started by a launcher (torchrun's convention) finds its place in the
+ * environment, {@value #RANK}, {@value #WORLD_SIZE}, {@value #MASTER_ADDR}, {@value #MASTER_PORT} and
+ * {@value #LOCAL_RANK}, read here and handed down as a {@link Rendezvous} (jobs never read the
+ * environment); {@code --nproc N} is such a launcher for the ranks of one host ({@link LocalRanks}).
+ * Ranks other than 0 print only errors.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Fine-tune a model: every objective is a per-token weight on response tokens (EOS included) "
@@ -35,6 +45,12 @@ import picocli.CommandLine.Spec;
 public final class TrainCommand implements Callable<Integer> {
     /** Under --out: the model's tokenizer with the SFTKey tags added, when it lacked them. */
     public static final String SFTKEY_TOKENIZER = TrainingRun.SFTKEY_TOKENIZER;
+    /** torchrun's environment: this process's rank, the number of processes, rank 0's store, the rank on this host. */
+    static final String RANK = "RANK", WORLD_SIZE = "WORLD_SIZE", MASTER_ADDR = "MASTER_ADDR", MASTER_PORT = "MASTER_PORT",
+            LOCAL_RANK = "LOCAL_RANK";
+
+    /** The environment the rank variables are read from (tests replace it). */
+    Map<String, String> environment = System.getenv();
 
     @Spec
     CommandSpec spec;
@@ -101,22 +117,83 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--keep-checkpoints", defaultValue = "1", description = "Keep the latest N checkpoint-<step>/ directories "
             + "(the one a --resume started from is never deleted) (default: ${DEFAULT-VALUE}).")
     int keepCheckpoints;
+    @Option(names = "--nproc", defaultValue = "1", description = "Data-parallel processes to start on this host (ranks 0..N-1 on 127.0.0.1, like torchrun "
+            + "--nproc-per-node); each trains 1/N of every global step of batch-size x grad-accum x N sequences. Processes started by another launcher "
+            + "read RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT and LOCAL_RANK from the environment instead (default: ${DEFAULT-VALUE}).")
+    int nproc;
+    @Option(names = "--dist-timeout", defaultValue = "300", description = "Data-parallel: seconds a rank waits for the others in any all-reduce before it "
+            + "stops with an error (a rank that dies stops the others at once); joining waits at least 5 minutes (default: ${DEFAULT-VALUE}).")
+    int distTimeout;
     @Mixin
     ProgressOption progress;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, InterruptedException {
         config.checkKeys(spec);
         if (model == null) throw new IllegalArgumentException("--model is required (a directory or 'default')");
         if (out == null) throw new IllegalArgumentException("--out is required");
         Objective kind = Objective.parse(objective);
+        Rendezvous rendezvous = rendezvous();
+        if (nproc < 1) throw new IllegalArgumentException("--nproc must be >= 1, got " + nproc);
+        if (nproc > 1 && rendezvous != null) {
+            throw new IllegalArgumentException("--nproc " + nproc + " starts its own ranks, but this process already is rank " + rendezvous.rank()
+                    + " of " + rendezvous.worldSize() + " (WORLD_SIZE is set): use one launcher");
+        }
+        boolean quiet = rendezvous != null && rendezvous.rank() > 0;   // rank 0 reports for the job
         Progress bars = progress.on(spec.commandLine().getErr());
         Path modelDir = model.equals("default") ? EmbeddedDefault.ensure(DefaultConfig.standard(), bars) : Path.of(model);
+        if (nproc > 1) {   // the default model is cached now: the ranks do not race to train it
+            int status = LocalRanks.run(spec.root().commandLine().getParseResult().originalArgs(), nproc, distTimeout * 1000L,
+                    spec.commandLine().getOut(), spec.commandLine().getErr());
+            if (status != 0) throw new DataParallelFailure(nproc, status);
+            return 0;
+        }
         if (data == null && model.equals("default")) data = modelDir.resolve("data/train.jsonl");
         TrainingRun.Settings settings = settings(modelDir, kind);
-        TrainingRun.run(settings, bars);
-        spec.commandLine().getOut().println("wrote " + out.resolve("final") + " and " + out.resolve("metrics.jsonl"));
+        TrainingRun.run(settings, quiet ? ProgressListener.silent() : bars);
+        if (!quiet) spec.commandLine().getOut().println("wrote " + out.resolve("final") + " and " + out.resolve("metrics.jsonl"));
         return 0;
+    }
+
+    /** A rank of {@code --nproc} failed; its own error was forwarded above this one. */
+    static final class DataParallelFailure extends RuntimeException implements dev.linchpin.UserError {
+        DataParallelFailure(int nproc, int status) {
+            super("data-parallel training on " + nproc + " processes failed (first failed rank's exit status " + status + "; its error is above)");
+        }
+    }
+
+    /**
+     * This process's place in a data-parallel job, from torchrun's environment variables, or null when
+     * {@value #WORLD_SIZE} is unset or 1.
+     */
+    Rendezvous rendezvous() {
+        String world = environment.get(WORLD_SIZE);
+        if (world == null || world.isBlank() || envInt(WORLD_SIZE, world) == 1) return null;
+        int n = envInt(WORLD_SIZE, world);
+        int rank = envInt(RANK, required(RANK));
+        String addr = required(MASTER_ADDR);
+        int port = envInt(MASTER_PORT, required(MASTER_PORT));
+        String local = environment.get(LOCAL_RANK);
+        int localRank = local == null || local.isBlank() ? 0 : envInt(LOCAL_RANK, local);
+        if (distTimeout < 1) throw new IllegalArgumentException("--dist-timeout must be >= 1 second, got " + distTimeout);
+        return new Rendezvous(rank, n, addr.strip(), port, localRank, Duration.ofSeconds(distTimeout));
+    }
+
+    private String required(String name) {
+        String v = environment.get(name);
+        if (v == null || v.isBlank()) {
+            throw new IllegalArgumentException("WORLD_SIZE=" + environment.get(WORLD_SIZE) + " asks for data-parallel training, but " + name
+                    + " is not set (a launcher sets RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT; or use --nproc N on one host)");
+        }
+        return v;
+    }
+
+    private static int envInt(String name, String value) {
+        try {
+            return Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("environment variable " + name + " must be an integer, got '" + value + "'");
+        }
     }
 
     /** The job these options describe. */
@@ -126,13 +203,16 @@ public final class TrainCommand implements Callable<Integer> {
                 .schedule(FineTuneConfig.Schedule.parse(schedule), minLrRatio).weightDecay(weightDecay).maxGradNorm(maxGradNorm)
                 .seed(seed).threads(nThreads).deterministic(deterministic).normalization(Normalization.parse(normalization))
                 .checkpointEvery(saveEvery).keepCheckpoints(keepCheckpoints).precision(Precision.parse(precision)).build();
-        Device target = new Device(deviceName(device));
+        Rendezvous rendezvous = rendezvous();
+        String deviceName = deviceName(device);
+        if (rendezvous != null && deviceName.startsWith("cuda")) deviceName = "cuda:" + rendezvous.localRank();   // one GPU per rank of a host
+        Device target = new Device(deviceName);
         if (data == null) throw new IllegalArgumentException("--data is required");
         if (kind.needsMasks() && masks == null) throw new IllegalArgumentException("--masks is required for --objective " + objective);
         return TrainingRun.Settings.builder(modelDir, kind, out).data(data, prompts.format())
                 .prompts(prompts.style(), prompts.promptTemplate, prompts.systemPrompt).masks(masks).config(cfg)
                 .sftKeyStage1Steps(stage1Steps).lora(new TrainingRun.Lora(loraRank, loraAlpha, loraTargets)).device(target)
-                .resume(resume).build();
+                .resume(resume).dataParallel(rendezvous).build();
     }
 
     /**

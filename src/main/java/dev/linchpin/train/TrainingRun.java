@@ -4,6 +4,8 @@ import dev.linchpin.data.DatasetFormat;
 import dev.linchpin.data.DatasetReader;
 import dev.linchpin.data.Example;
 import dev.linchpin.data.PromptEncoder;
+import dev.linchpin.distributed.DataParallel;
+import dev.linchpin.distributed.Rendezvous;
 import dev.linchpin.mine.MaskRecord;
 import dev.linchpin.model.CausalLM;
 import dev.linchpin.progress.ProgressListener;
@@ -33,6 +35,12 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * ({@link #stages}); (3) the model is loaded in fp32 (the master weights, whatever the precision),
  * its embedding grown for added tags, and wrapped for full fine-tuning or LoRA; (4) {@link FineTuner}
  * trains, reporting each step to the progress listener.
+ *
+ * <p>Data-parallel ({@link Settings#dataParallel()}): every process runs this same job with its own
+ * rank; they join one group ({@link DataParallel}) before anything is read, each reads the data and the
+ * model itself, and {@link FineTuner} trains each rank's slice of every global step. Rank 0 writes
+ * {@code out/}; the other ranks write nothing there (SFTKey's extended tokenizer, which every rank needs,
+ * they build in a temporary directory, removed at the end).
  */
 public final class TrainingRun {
     /** Under the output directory: the model's tokenizer with the SFTKey tags added, when it lacked them. */
@@ -90,10 +98,12 @@ public final class TrainingRun {
      * @param lora              LoRA, or {@link Lora#NONE}
      * @param device            where the model trains
      * @param resume            continue from the latest checkpoint in {@code out}
+     * @param dataParallel      this process's place in a data-parallel job, or null to train alone; the
+     *                          global step is then {@code microBatch·gradAccum·worldSize} sequences
      */
     public record Settings(Path model, Objective objective, Path out, Path data, DatasetFormat format,
             PromptEncoder.Style promptStyle, String promptTemplate, String systemPrompt, Path masks, Responses responses,
-            FineTuneConfig config, int sftKeyStage1Steps, Lora lora, Device device, boolean resume) {
+            FineTuneConfig config, int sftKeyStage1Steps, Lora lora, Device device, boolean resume, Rendezvous dataParallel) {
         public Settings {
             Objects.requireNonNull(model, "model");
             Objects.requireNonNull(objective, "objective");
@@ -139,6 +149,7 @@ public final class TrainingRun {
         private Lora lora = Lora.NONE;
         private Device device;
         private boolean resume;
+        private Rendezvous dataParallel;
 
         private Builder(Path model, Objective objective, Path out) {
             this.model = model;
@@ -169,11 +180,13 @@ public final class TrainingRun {
         public Builder device(Device d) { device = d; return this; }
         /** Continue from the latest checkpoint in the output directory. */
         public Builder resume(boolean on) { resume = on; return this; }
+        /** Train as one rank of a data-parallel job; null: alone. */
+        public Builder dataParallel(Rendezvous r) { dataParallel = r; return this; }
 
         public Settings build() {
             if (config == null) throw new IllegalArgumentException("a training configuration is required");
             return new Settings(model, objective, out, data, format, promptStyle, promptTemplate, systemPrompt, masks, responses,
-                    config, sftKeyStage1Steps, lora, device != null ? device : new Device("cpu"), resume);
+                    config, sftKeyStage1Steps, lora, device != null ? device : new Device("cpu"), resume, dataParallel);
         }
     }
 
@@ -183,9 +196,37 @@ public final class TrainingRun {
     /** Runs the job; progress (a bar over the steps, notes such as added tags) goes to {@code progress}. */
     public static TrainResult run(Settings s, ProgressListener progress) throws IOException {
         if (!Files.isDirectory(s.model())) throw new IOException(s.model() + ": model directory not found");
+        if (s.dataParallel() == null) return run(s, progress, null);
+        try (DataParallel dp = DataParallel.join(s.dataParallel(), s.device())) {
+            if (dp.rank() == 0) {
+                progress.message("data-parallel: " + dp.worldSize() + " processes (" + dp.backendName() + "), a global step of "
+                        + s.config().stepExamples() * dp.worldSize() + " sequences");
+            }
+            return run(s, progress, dp);
+        }
+    }
+
+    private static TrainResult run(Settings s, ProgressListener progress, DataParallel dp) throws IOException {
         FineTuneConfig config = s.config();
-        TokenizerChoice tok = s.objective() == Objective.SFTKEY ? sftKeyTokenizer(s.model(), s.out(), progress)
-                : new TokenizerChoice(s.model(), new long[0]);
+        Path scratch = null;
+        try {
+            TokenizerChoice tok;
+            if (s.objective() != Objective.SFTKEY) {
+                tok = new TokenizerChoice(s.model(), new long[0]);
+            } else if (dp == null || dp.rank() == 0) {
+                tok = sftKeyTokenizer(s.model(), s.out(), progress);
+            } else {
+                scratch = Files.createTempDirectory("linchpin-rank" + dp.rank() + "-");   // the same ids as rank 0's copy
+                tok = sftKeyTokenizer(s.model(), scratch, ProgressListener.silent());
+            }
+            return train(s, config, tok, progress, dp);
+        } finally {
+            if (scratch != null) Checkpoints.deleteTree(scratch);
+        }
+    }
+
+    private static TrainResult train(Settings s, FineTuneConfig config, TokenizerChoice tok, ProgressListener progress, DataParallel dp)
+            throws IOException {
         try (Tokenizer tokenizer = Tokenizer.load(tok.dir())) {
             List<TrainingStage> stages = stages(s, tokenizer);
             CausalLM base = CausalLM.load(s.model(), s.device(), ScalarType.Float);   // fp32 master weights whatever the precision
@@ -200,7 +241,7 @@ public final class TrainingRun {
             ProgressListener.Task bar = progress.start("train " + s.objective().cliName(), config.steps());
             TrainResult r = FineTuner.train(trainable, stages, pad, config,
                     TrainingOutput.to(s.out()).withTokenizer(tok.dir()).resuming(s.resume()),
-                    m -> bar.update(m.stepsDone(), String.format(Locale.ROOT, "loss %.4f lr %.2e |g| %.3f", m.loss(), m.lr(), m.gradNorm())));
+                    m -> bar.update(m.stepsDone(), String.format(Locale.ROOT, "loss %.4f lr %.2e |g| %.3f", m.loss(), m.lr(), m.gradNorm())), dp);
             bar.finish(r.losses().length == 0 ? "nothing left to train" : String.format(Locale.ROOT, "final loss %.4f", r.finalLoss())
                     + (s.responses() == Responses.MINED ? ", " + stages.get(0).data().size() + " examples (D_correct)" : ""));
             return r;
