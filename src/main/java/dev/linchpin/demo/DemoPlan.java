@@ -62,6 +62,12 @@ public record DemoPlan(boolean quick, DefaultConfig base, Difficulty targetDiffi
     /** The objectives, in training and report order. */
     public static final List<DemoObjective> OBJECTIVES = List.of(DemoObjective.SFT, DemoObjective.CFT, DemoObjective.SFTKEY,
             DemoObjective.DFT, DemoObjective.RANDOM, DemoObjective.ENTROPY);
+    /**
+     * The order objectives are trained in within a seed: the experiment's questions first (SFT, CFT, entropy,
+     * then the random control), so that a run stopped early can already answer CFT − SFT and CFT − entropy.
+     */
+    public static final List<DemoObjective> TRAINING_ORDER = List.of(DemoObjective.SFT, DemoObjective.CFT, DemoObjective.ENTROPY,
+            DemoObjective.RANDOM, DemoObjective.DFT, DemoObjective.SFTKEY);
     /** pass@k sampling temperature and nucleus (the {@code linchpin eval} defaults). */
     static final double TEMPERATURE = EvalOptions.DEFAULT_TEMPERATURE, TOP_P = EvalOptions.DEFAULT_TOP_P;
     static final long EVAL_SEED = 0;

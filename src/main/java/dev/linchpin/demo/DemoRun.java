@@ -43,7 +43,7 @@ import java.util.Objects;
  *   <li>lr: SFT (seed 0) with each learning-rate candidate, greedy accuracy on the validation split, the choice
  *       into {@code lr.json};</li>
  *   <li>eval of the base on the test and OOD splits, into {@code eval/base.json};</li>
- *   <li>seed by seed, every objective of {@link DemoPlan#OBJECTIVES}: train from the same base, with the same
+ *   <li>seed by seed, every objective in {@link DemoPlan#TRAINING_ORDER}: train from the same base, with the same
  *       budget and learning rate and the same examples (D_correct: {@link TrainingRun.Responses#MINED}), into
  *       {@code train/<objective>-s<seed>/}, then eval into {@code eval/<objective>-s<seed>.json};</li>
  *   <li>report: {@link #writeReport}.</li>
@@ -124,7 +124,7 @@ public final class DemoRun {
         // Seed by seed, each model evaluated right after its training: a run stopped early has every objective
         // with the seeds done so far, rather than every seed of the first objectives only.
         for (long seed : plan.seedList()) {
-            for (DemoObjective objective : DemoPlan.OBJECTIVES) {
+            for (DemoObjective objective : DemoPlan.TRAINING_ORDER) {
                 trainStage(base, objective, seed, steps, lr);
                 evalStage(objective.model(seed), layout.trainedModel(objective.model(seed)));
             }
