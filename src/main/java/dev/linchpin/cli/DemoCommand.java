@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
                 + "choose the learning rate for SFT on a validation split, train SFT, CFT, SFTKey, DFT, random and entropy with 3 seeds each "
                 + "from the same base with the same budget on the same examples, evaluate all on the test and OOD splits, and report "
                 + "means, standard deviations and paired bootstrap intervals.",
-                "About 20 minutes on 2 quiet cores including the base's first training; --quick: a small run of every stage, about 2 minutes.",
+                "About 20 minutes on 2 quiet cores (estimated) including the base's first training; --quick: a small run of every stage.",
                 "Run it again with the same options to resume an interrupted run; finished stages are skipped."})
 public final class DemoCommand implements Callable<Integer> {
     @Spec
