@@ -33,7 +33,7 @@ for o in objectives:
     for x in la+lb: x.pop('tokens_per_s')
     ok&=la==lb
     print(f'train/{o}: final/model.safetensors sha256 {sa[:16]} vs {sb[:16]}: {"identical" if sa==sb else "DIFFERENT"}; metrics.jsonl without tokens_per_s {"identical" if la==lb else "DIFFERENT"}')
-for f in ['masks.jsonl','data/mined-questions.jsonl']:
+for f in ['masks.jsonl','entropy-masks.jsonl','lr.json','data/mine.jsonl','data/val.jsonl','data/test.jsonl','data/ood.jsonl']:
     s=sha(f'{A}/{f}')==sha(f'{B}/{f}'); ok&=s; print(f, 'identical' if s else 'DIFFERENT')
 ma=json.load(open(f'{A}/demo.json')); mb=json.load(open(f'{B}/demo.json'))
 s=ma['settings']==mb['settings'] and ma['objectives']==mb['objectives']; ok&=s; print('demo.json settings+objectives', 'identical' if s else 'DIFFERENT')

@@ -14,11 +14,14 @@ import dev.linchpin.report.Report;
 import dev.linchpin.rundir.RunLayout;
 import dev.linchpin.rundir.RunManifest;
 import dev.linchpin.train.Checkpoints;
-import dev.linchpin.train.Objective;
+import dev.linchpin.train.MaskRecords;
 import dev.linchpin.train.TrainingRun;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -30,27 +33,28 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * {@code linchpin demo}: the whole pipeline on the embedded default, in-process, into one run directory
+ * {@code linchpin demo}: the whole experiment of {@link DemoPlan}, in-process, into one run directory
  * ({@link RunLayout}):
  * <ol>
  *   <li>base: the embedded default ({@link DemoPlan#base()}), trained or found in the cache;</li>
- *   <li>mine: critical-token masks of the first {@link DemoPlan#mineQuestions()} training questions
- *       (k = 2, greedy) into {@code masks.jsonl};</li>
- *   <li>train: every objective of {@link DemoPlan#OBJECTIVES} from the same base, with the same budget
- *       and the same examples (the kept records of the masks, D_correct: {@link TrainingRun.Responses#MINED}),
- *       into {@code train/<objective>/};</li>
- *   <li>eval: the base and every trained model on the default's test and OOD splits, into
- *       {@code eval/<model>.json};</li>
+ *   <li>data: the target questions ({@link DemoData}): mined, validation, test, OOD, none seen by the base;</li>
+ *   <li>mine: critical-token masks of the mined questions (k = 2, greedy) into {@code masks.jsonl};</li>
+ *   <li>entropy: the base's top-entropy positions at CFT's density ({@link EntropyMasks});</li>
+ *   <li>lr: SFT (seed 0) with each learning-rate candidate, greedy accuracy on the validation split, the choice
+ *       into {@code lr.json};</li>
+ *   <li>eval of the base on the test and OOD splits, into {@code eval/base.json};</li>
+ *   <li>seed by seed, every objective in {@link DemoPlan#TRAINING_ORDER}: train from the same base, with the same
+ *       budget and learning rate and the same examples (D_correct: {@link TrainingRun.Responses#MINED}), into
+ *       {@code train/<objective>-s<seed>/}, then eval into {@code eval/<objective>-s<seed>.json};</li>
  *   <li>report: {@link #writeReport}.</li>
  * </ol>
  * After every stage {@code demo.json} ({@link RunManifest}) is rewritten atomically with the stage and its
  * wall time. Running again into the same directory resumes: a stage recorded there whose output is
  * present is skipped, mining continues through its masks file, and an interrupted training continues from
- * its latest checkpoint. A directory made with other settings is refused (a new {@code --name} starts over).
+ * its latest checkpoint; a stage whose inputs were made again in this invocation runs again. A directory
+ * made with other settings is refused (a new {@code --name} starts over).
  */
 public final class DemoRun {
-    /** The mined questions: the first {@link DemoPlan#mineQuestions()} lines of the default's training split. */
-    static final String MINED_QUESTIONS = "data/mined-questions.jsonl";
     private static final long KV_BUDGET_BYTES = 2048L << 20;
     /** Whether a stage other than the report ran in this invocation (then the report is rebuilt). */
     private boolean ranThisInvocation;
@@ -65,7 +69,8 @@ public final class DemoRun {
     private int stageNumber;
     /** What this invocation (re)computed, so that stages downstream of it are not skipped as done. */
     private final java.util.Set<String> retrained = new java.util.HashSet<>();
-    private boolean minedAgain;
+    private boolean minedAgain, lrAgain;
+    private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /**
      * @param plan     the sizes
@@ -93,9 +98,16 @@ public final class DemoRun {
         return layout;
     }
 
-    /** Number of stages a run has: base, mine, one training per objective, one evaluation per model, report. */
-    public static int stageCount() {
-        return 2 + 2 * DemoPlan.OBJECTIVES.size() + 1 + 1;
+    /** Number of stages a run has: base, data, mine, entropy, lr, one training and one evaluation per trained model, base eval, report. */
+    public int stageCount() {
+        return 5 + 2 * DemoPlan.OBJECTIVES.size() * plan.seeds() + 1 + 1;
+    }
+
+    /** The trained models' names in report order: each objective with each seed. */
+    public List<String> models() {
+        List<String> out = new ArrayList<>();
+        for (DemoObjective o : DemoPlan.OBJECTIVES) for (long seed : plan.seedList()) out.add(o.model(seed));
+        return out;
     }
 
     /** Runs (or resumes) every stage; returns the final manifest. */
@@ -103,11 +115,19 @@ public final class DemoRun {
         long start = System.nanoTime();
         manifest = openManifest();
         Path base = baseStage();
+        dataStage(base);
         mineStage(base);
-        for (Objective objective : DemoPlan.OBJECTIVES) trainStage(base, objective);
-        evalStage("base", base, base);
-        for (Objective objective : DemoPlan.OBJECTIVES) {
-            evalStage(objective.cliName(), layout.trainedModel(objective.cliName()), base);
+        entropyStage(base);
+        double lr = lrStage(base);
+        int steps = plan.steps(MaskRecords.readKept(layout.masks()).size());
+        evalStage("base", base);
+        // Seed by seed, each model evaluated right after its training: a run stopped early has every objective
+        // with the seeds done so far, rather than every seed of the first objectives only.
+        for (long seed : plan.seedList()) {
+            for (DemoObjective objective : DemoPlan.TRAINING_ORDER) {
+                trainStage(base, objective, seed, steps, lr);
+                evalStage(objective.model(seed), layout.trainedModel(objective.model(seed)));
+            }
         }
         manifest = manifest.finished(Instant.now().toString());
         manifest.write(layout.manifest());
@@ -149,7 +169,7 @@ public final class DemoRun {
         Path baseDir = EmbeddedDefault.cacheRoot().resolve(plan.base().hash()).toAbsolutePath().normalize();
         if (Files.exists(layout.manifest())) {
             RunManifest old = RunManifest.read(layout.manifest());
-            List<String> differences = differences(old, plan.quick(), settings);
+            List<String> differences = differences(old, plan.quick(), models(), settings);
             if (!differences.isEmpty()) {
                 throw new IllegalArgumentException(root + " holds a demo run made with different settings ("
                         + String.join("; ", differences) + "); it cannot be resumed with these. Choose a new --name "
@@ -168,7 +188,7 @@ public final class DemoRun {
                 }
             }
         }
-        RunManifest m = new RunManifest(RunManifest.VERSION, name, plan.quick(), baseDir.toString(), DemoPlan.objectiveNames(),
+        RunManifest m = new RunManifest(RunManifest.VERSION, name, plan.quick(), baseDir.toString(), models(),
                 settings, List.of(), Instant.now().toString(), null, environment());
         m.write(layout.manifest());
         progress.message("demo: new run in " + root + (plan.quick() ? " (--quick sizes)" : ""));
@@ -176,12 +196,10 @@ public final class DemoRun {
     }
 
     /** What differs between a recorded run and these settings, as "key: there X, now Y". */
-    static List<String> differences(RunManifest old, boolean quick, Map<String, String> settings) {
+    static List<String> differences(RunManifest old, boolean quick, List<String> models, Map<String, String> settings) {
         List<String> d = new ArrayList<>();
         if (old.quick() != quick) d.add(old.quick() ? "made with --quick, now without" : "made without --quick, now with it");
-        if (!old.objectives().equals(DemoPlan.objectiveNames())) {
-            d.add("objectives: there " + old.objectives() + ", now " + DemoPlan.objectiveNames());
-        }
+        if (!old.objectives().equals(models)) d.add("trained models: there " + old.objectives() + ", now " + models);
         java.util.Set<String> keys = new java.util.TreeSet<>(settings.keySet());
         keys.addAll(old.settings().keySet());
         for (String k : keys) {
@@ -273,39 +291,94 @@ public final class DemoRun {
         return dir;
     }
 
+    /** The target questions ({@link DemoData}); deterministic, so a re-run writes the same bytes. */
+    private void dataStage(Path base) throws IOException {
+        if (begin("data", null)) return;
+        long t0 = System.nanoTime();
+        DemoData.Written w = DemoData.write(plan, base, layout.root());
+        progress.message(String.format(Locale.ROOT, "data: %d mined, %d validation, %d test (%s), %d OOD questions; %d generated "
+                + "questions dropped because the base's data has them", plan.mineQuestions(), plan.valQuestions(), plan.testQuestions(),
+                plan.settings().get("data.target_difficulty"), plan.oodQuestions(), w.droppedAsSeenByBase()));
+        finish("data", null, t0, relative(layout.data("test")));
+    }
+
     private void mineStage(Path base) throws IOException {
         if (begin("mine", null)) return;
         minedAgain = true;
         long t0 = System.nanoTime();
-        Path questions = writeMinedQuestions(base);
-        MiningRun.run(new MiningRun.Settings(base, questions, layout.masks(), DatasetFormat.AUTO, PromptEncoder.Style.AUTO, null, null,
-                Shard.ALL, plan.miningOptions(), KV_BUDGET_BYTES, threads), progress);
+        MiningRun.run(new MiningRun.Settings(base, layout.data("mine"), layout.masks(), DatasetFormat.AUTO, PromptEncoder.Style.AUTO, null,
+                null, Shard.ALL, plan.miningOptions(), KV_BUDGET_BYTES, threads), progress);
         if (!Files.isRegularFile(MiningSummary.pathFor(layout.masks()))) throw new IOException(layout.masksSummary() + " was not written");
         finish("mine", null, t0, relative(layout.masks()));
     }
 
-    /** The first N lines of the default's training split, rewritten atomically (same bytes on every run). */
-    private Path writeMinedQuestions(Path base) throws IOException {
-        Path source = base.resolve("data/train.jsonl"), target = layout.root().resolve(MINED_QUESTIONS);
-        List<String> lines = new ArrayList<>();
-        try (var in = Files.newBufferedReader(source, StandardCharsets.UTF_8)) {
-            for (String line; lines.size() < plan.mineQuestions() && (line = in.readLine()) != null;) if (!line.isBlank()) lines.add(line);
-        }
-        if (lines.size() < plan.mineQuestions()) {
-            throw new IOException(source + ": " + lines.size() + " questions, the demo mines " + plan.mineQuestions());
-        }
-        AtomicFiles.writeString(target, String.join("\n", lines) + "\n");
-        return target;
+    private void entropyStage(Path base) throws IOException {
+        if (begin("entropy", null, minedAgain)) return;
+        long t0 = System.nanoTime();
+        EntropySelection.Overlap o = EntropyMasks.write(base, layout.data("mine"), layout.masks(), layout.entropyMasks(),
+                layout.entropyOverlap(), threads);
+        progress.message(String.format(Locale.ROOT, "entropy: %d responses; %.1f%% of the critical tokens are among the top-entropy ones "
+                + "(%.1f%% by chance), Jaccard %.3f", o.responses(), 100 * o.criticalAlsoHighEntropy(), 100 * o.chanceFraction(), o.jaccard()));
+        finish("entropy", null, t0, relative(layout.entropyMasks()));
     }
 
-    private void trainStage(Path base, Objective objective) throws IOException {
-        String name = objective.cliName();
-        // Masks mined (again) in this invocation make every recorded training stale.
-        if (begin("train", name, minedAgain)) return;
+    /** The learning rate every objective uses: the candidate with SFT's best validation accuracy (ties: the smaller). */
+    private double lrStage(Path base) throws IOException {
+        if (!begin("lr", null, minedAgain)) {
+            lrAgain = true;
+            long t0 = System.nanoTime();
+            int steps = plan.steps(MaskRecords.readKept(layout.masks()).size());
+            ObjectNode choice = json.createObjectNode();
+            ArrayNode rows = choice.putArray("candidates");
+            double best = Double.NaN, bestAcc = -1;
+            for (int i = 0; i < plan.lrCandidates().size(); i++) {
+                double lr = plan.lrCandidates().get(i);
+                Path dir = layout.lrTrainDir(i);
+                if (Files.exists(dir)) deleteTree(dir);
+                Files.createDirectories(dir);
+                TrainingRun.run(trainSettings(base, DemoObjective.SFT, dir, steps, lr, 0, false), progress);
+                Path evalJson = layout.lrEval(i);
+                EvalRun.run(new EvalRun.Settings(dir.resolve("final"), List.of(layout.data("val")), evalJson, DatasetFormat.AUTO,
+                        PromptEncoder.Style.AUTO, null, null, plan.validationOptions(), KV_BUDGET_BYTES, threads),
+                        new PrintWriter(java.io.OutputStream.nullOutputStream()), progress);
+                double acc = json.readTree(evalJson.toFile()).path("overall").path("greedy_accuracy").asDouble(Double.NaN);
+                progress.message(String.format(Locale.ROOT, "lr %s: validation greedy accuracy %.1f%%", lr, 100 * acc));
+                ObjectNode row = rows.addObject();
+                row.put("lr", lr);
+                row.put("val_greedy_accuracy", acc);
+                if (acc > bestAcc) {   // candidates ascend, so a tie keeps the smaller rate
+                    bestAcc = acc;
+                    best = lr;
+                }
+                deleteTree(dir.resolve("final"));   // only its validation score is needed
+            }
+            choice.put("chosen", best);
+            choice.put("steps", steps);
+            choice.put("rule", plan.settings().get("train.lr_choice"));
+            AtomicFiles.writeString(layout.lrChoice(), json.writeValueAsString(choice) + "\n");
+            finish("lr", null, t0, relative(layout.lrChoice()));
+        }
+        double lr = json.readTree(layout.lrChoice().toFile()).path("chosen").asDouble(Double.NaN);
+        if (!(lr > 0)) throw new IOException(layout.lrChoice() + ": no chosen learning rate");
+        return lr;
+    }
+
+    private TrainingRun.Settings trainSettings(Path base, DemoObjective objective, Path dir, int steps, double lr, long seed, boolean resume) {
+        return TrainingRun.Settings.builder(base, objective.objective(), dir)
+                .data(layout.data("mine"), DatasetFormat.AUTO).prompts(PromptEncoder.Style.AUTO, null, null)
+                .masks(objective.entropyMasks() ? layout.entropyMasks() : layout.masks()).responses(TrainingRun.Responses.MINED)
+                .config(plan.fineTune(threads, steps, lr, seed)).sftKeyStage1Steps(DemoPlan.sftKeyStage1(steps)).resume(resume).build();
+    }
+
+    private void trainStage(Path base, DemoObjective objective, long seed, int steps, double lr) throws IOException {
+        String name = objective.model(seed);
+        // Masks mined or a learning rate chosen (again) in this invocation make every recorded training stale.
+        boolean stale = minedAgain || lrAgain;
+        if (begin("train", name, stale)) return;
         retrained.add(name);
         long t0 = System.nanoTime();
         Path dir = layout.trainDir(name);
-        if (minedAgain && Files.exists(dir)) deleteTree(dir);   // trained on other masks: not a checkpoint to continue
+        if (stale && Files.exists(dir)) deleteTree(dir);   // trained on other masks or lr: not a checkpoint to continue
         boolean resume = Files.isDirectory(dir) && Checkpoints.latest(dir) != null;
         if (resume) {
             progress.message("train " + name + ": continuing from " + Checkpoints.latest(dir));
@@ -313,21 +386,18 @@ public final class DemoRun {
             deleteTree(dir);   // an interrupted attempt without a checkpoint: start this objective over
         }
         Files.createDirectories(dir);
-        TrainingRun.run(TrainingRun.Settings.builder(base, objective, dir)
-                .data(layout.root().resolve(MINED_QUESTIONS), DatasetFormat.AUTO).prompts(PromptEncoder.Style.AUTO, null, null)
-                .masks(layout.masks()).responses(TrainingRun.Responses.MINED).config(plan.fineTune(threads))
-                .sftKeyStage1Steps(plan.sftKeyStage1()).resume(resume).build(), progress);
+        TrainingRun.run(trainSettings(base, objective, dir, steps, lr, seed, resume), progress);
         finish("train", name, t0, relative(layout.trainedModel(name)));
     }
 
-    private void evalStage(String model, Path modelDir, Path base) throws IOException {
+    private void evalStage(String model, Path modelDir) throws IOException {
         // A model trained (again) in this invocation is evaluated again, whatever an earlier run recorded.
         if (begin("eval", model, retrained.contains(model))) return;
         long t0 = System.nanoTime();
         Path json = layout.eval(model);
         Files.createDirectories(json.getParent());
         out.println("eval " + model + ":");
-        EvalRun.run(new EvalRun.Settings(modelDir, List.of(base.resolve("data/test.jsonl"), base.resolve("data/ood.jsonl")), json,
+        EvalRun.run(new EvalRun.Settings(modelDir, List.of(layout.data("test"), layout.data("ood")), json,
                 DatasetFormat.AUTO, PromptEncoder.Style.AUTO, null, null, plan.evalOptions(), KV_BUDGET_BYTES, threads), out, progress);
         finish("eval", model, t0, relative(json));
     }

@@ -10,6 +10,7 @@ import java.text.DecimalFormat;
 import java.text.FieldPosition;
 import java.text.NumberFormat;
 import java.text.ParsePosition;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -58,6 +59,44 @@ final class Charts {
     /** Colour of the i-th model of the results table. */
     static Color color(int i) {
         return PALETTE[i % PALETTE.length];
+    }
+
+    /**
+     * Greedy accuracy per objective (x) and data set (colour): the mean over seeds as a point, the 95 %
+     * bootstrap interval of the mean as an error bar.
+     */
+    static String accuracy(ReportModel m, String id) {
+        Experiment x = m.experiment();
+        List<String> objectives = new ArrayList<>(x.objectives().keySet());
+        org.jfree.data.xy.YIntervalSeriesCollection data = new org.jfree.data.xy.YIntervalSeriesCollection();
+        List<Experiment.MetricBlock> greedy = new ArrayList<>();
+        for (Experiment.MetricBlock b : x.metrics()) if (b.metric().equals("greedy")) greedy.add(b);
+        for (int i = 0; i < greedy.size(); i++) {
+            Experiment.MetricBlock b = greedy.get(i);
+            org.jfree.data.xy.YIntervalSeries s = new org.jfree.data.xy.YIntervalSeries(b.dataset() + " greedy");
+            double offset = greedy.size() == 1 ? 0 : -0.15 + 0.3 * i / (greedy.size() - 1);
+            for (int j = 0; j < objectives.size(); j++) {
+                Experiment.Summary v = b.byObjective().get(objectives.get(j));
+                if (v != null) s.add(j + offset, v.mean(), v.lo(), v.hi());
+            }
+            data.addSeries(s);
+        }
+        org.jfree.chart.axis.SymbolAxis xAxis = new org.jfree.chart.axis.SymbolAxis("objective", objectives.toArray(new String[0]));
+        NumberAxis yAxis = new NumberAxis("greedy accuracy");
+        yAxis.setNumberFormatOverride(percentFormat());
+        yAxis.setAutoRangeIncludesZero(true);
+        org.jfree.chart.renderer.xy.XYErrorRenderer r = new org.jfree.chart.renderer.xy.XYErrorRenderer();
+        r.setDrawXError(false);
+        r.setDefaultLinesVisible(false);
+        r.setDefaultShapesVisible(true);
+        r.setErrorStroke(new BasicStroke(2f));
+        for (int i = 0; i < data.getSeriesCount(); i++) {
+            r.setSeriesPaint(i, DATASET_COLORS[i % DATASET_COLORS.length]);
+            r.setSeriesShape(i, new Ellipse2D.Double(-4, -4, 8, 8));
+        }
+        XYPlot plot = new XYPlot(data, xAxis, yAxis, r);
+        JFreeChart chart = new JFreeChart("Accuracy per objective, mean over seeds with 95 % interval", JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+        return svg(style(chart), id);
     }
 
     /** pass@k against k on a log2 axis, one line per model with numbers for {@code dataset}. */

@@ -13,9 +13,36 @@ import java.util.function.Function;
 final class Findings {
     private Findings() {}
 
+    /** The compared pairs the page leads with, in words: CFT − SFT, CFT − entropy, SFTKey − SFT on every data set and metric. */
+    static List<String> answers(Experiment x) {
+        List<String> out = new ArrayList<>();
+        for (String[] pair : List.of(new String[] {"cft", "sft"}, new String[] {"cft", "entropy"}, new String[] {"sftkey", "sft"})) {
+            for (Experiment.Difference d : x.differences()) {
+                if (d.a().equals(pair[0]) && d.b().equals(pair[1])) out.add(d.sentence());
+            }
+        }
+        return out;
+    }
+
     static List<String> of(ReportModel m) {
         List<String> out = new ArrayList<>();
         RunData d = m.data();
+        Experiment x = m.experiment();
+        if (x.lrChoice() != null) {
+            List<String> tried = new ArrayList<>();
+            for (var c : x.lrChoice().path("candidates")) {
+                tried.add(String.format(Locale.ROOT, "%s → %s", c.path("lr").asText(), Html.percent(c.path("val_greedy_accuracy").asDouble())));
+            }
+            out.add(String.format(Locale.ROOT, "Learning rate: %s for every objective, chosen for SFT (seed 0) by greedy accuracy on the "
+                    + "validation split among %s.", x.lrChoice().path("chosen").asText(), String.join(", ", tried)));
+        }
+        if (x.entropyOverlap() != null) {
+            var o = x.entropyOverlap();
+            out.add(String.format(Locale.ROOT, "Critical vs high-entropy tokens at the same density: %s of the critical tokens are among "
+                    + "the base's top-entropy tokens of their response (%s expected by chance); pooled Jaccard %s.",
+                    Html.percent(o.path("critical_also_high_entropy").asDouble()), Html.percent(o.path("chance_fraction").asDouble()),
+                    Html.number(o.path("jaccard").asDouble(), 3)));
+        }
         MaskStats s = d.masks();
         if (s != null) {
             StringBuilder b = new StringBuilder(String.format(Locale.ROOT,

@@ -29,7 +29,7 @@ final class HtmlPage {
                 .append("<link rel=\"icon\" href=\"data:,\">\n")
                 .append("<style>\n").append(CSS).append("</style>\n</head>\n<body>\n<main>\n");
         b.append("<h1>").append(Html.escape(title)).append("</h1>\n");
-        runFacts(b, d);
+        answer(b, m);
 
         b.append("<section id=\"findings\"><h2>What this shows</h2>\n");
         for (String f : findings) b.append("<p>").append(Html.escape(f)).append("</p>\n");
@@ -53,10 +53,54 @@ final class HtmlPage {
         plots(b, m);
         mining(b, m);
         examples(b, d);
+        b.append("<details id=\"settings\"><summary>Settings and environment</summary>\n");
+        runFacts(b, d);
+        b.append("</details>\n");
         b.append("</main>\n<div id=\"tip\" role=\"tooltip\" hidden></div>\n");
         b.append("<script type=\"application/json\" id=\"example-data\">").append(Html.scriptJson(ReportJson.text(examplesJson(d))))
                 .append("</script>\n<script>\n").append(SCRIPT).append("</script>\n</body>\n</html>\n");
         return b.toString();
+    }
+
+    /** The experiment's answer first: the accuracy chart with intervals, the paired differences in words, the per-objective table. */
+    private static void answer(StringBuilder b, ReportModel m) {
+        Experiment x = m.experiment();
+        b.append("<section id=\"answer\"><h2>The answer</h2>\n");
+        if (x.metrics().isEmpty()) {
+            b.append("<p class=\"empty\">No evaluation has finished yet.</p>\n</section>\n");
+            return;
+        }
+        figure(b, Charts.accuracy(m, "plot-accuracy"), "Greedy accuracy per objective: mean over seeds, with the 95 % bootstrap interval "
+                + "of the mean (questions and seeds resampled); one colour per data set.");
+        b.append("<ul class=\"answers\">\n");
+        for (String sentence : Findings.answers(x)) b.append("<li>").append(Html.escape(sentence)).append("</li>\n");
+        b.append("</ul>\n");
+        b.append("<table id=\"objectives\">\n<thead><tr><th>objective</th><th>seeds</th>");
+        for (Experiment.MetricBlock blk : x.metrics()) {
+            b.append("<th>").append(Html.escape(blk.dataset() + " " + blk.metric())).append("</th>");
+        }
+        b.append("</tr></thead>\n<tbody>\n");
+        for (String o : x.objectives().keySet()) {
+            b.append("<tr><th scope=\"row\">").append(Html.escape(o)).append("</th>")
+                    .append(td(x.seeds().get(o).isEmpty() ? "–" : Integer.toString(x.seeds().get(o).size())));
+            for (Experiment.MetricBlock blk : x.metrics()) {
+                Experiment.Summary s = blk.byObjective().get(o);
+                b.append(td(s == null ? "–" : String.format(Locale.ROOT, "%.1f ± %.1f [%.1f, %.1f]", 100 * s.mean(), 100 * s.std(),
+                        100 * s.lo(), 100 * s.hi())));
+            }
+            b.append("</tr>\n");
+        }
+        b.append("</tbody>\n</table>\n<p class=\"legend\">Percent: mean over seeds ± standard deviation over seeds, and the 95 % ")
+                .append("bootstrap interval of the mean (").append(PairedBootstrap.B).append(" resamples of questions and seeds).</p>\n");
+        b.append("<table id=\"differences\">\n<thead><tr><th>comparison</th><th>data set</th><th>metric</th><th>difference (points)</th>")
+                .append("<th>95 % interval</th></tr></thead>\n<tbody>\n");
+        for (Experiment.Difference df : x.differences()) {
+            b.append("<tr>").append(td(Experiment.upper(df.a()) + " − " + Experiment.upper(df.b()))).append(td(df.dataset()))
+                    .append(td(df.metric())).append(td(String.format(Locale.ROOT, "%+.1f", 100 * df.interval().mean())))
+                    .append(td(String.format(Locale.ROOT, "[%.1f, %.1f]", 100 * df.interval().lo(), 100 * df.interval().hi()))).append("</tr>\n");
+        }
+        b.append("</tbody>\n</table>\n<p class=\"legend\">Paired bootstrap: seed s of one objective is paired with seed s of the other ")
+                .append("(same data order), and every question with itself; the base's one evaluation pairs with every seed.</p>\n</section>\n");
     }
 
     private static void runFacts(StringBuilder b, RunData d) {
@@ -159,6 +203,12 @@ final class HtmlPage {
         row(b, "examined positions", Long.toString(s.examined()));
         row(b, "critical tokens", Long.toString(s.critical()));
         row(b, "critical fraction (Σ critical / Σ response tokens)", Html.percent(s.criticalFraction()));
+        com.fasterxml.jackson.databind.JsonNode o = m.experiment().entropyOverlap();
+        if (o != null) {
+            row(b, "critical tokens that are also top-entropy (same density)", Html.percent(o.path("critical_also_high_entropy").asDouble()));
+            row(b, "… expected by chance (uniform positions)", Html.percent(o.path("chance_fraction").asDouble()));
+            row(b, "Jaccard(critical, top-entropy), pooled", Html.number(o.path("jaccard").asDouble(), 3));
+        }
         b.append("</tbody></table>\n</section>\n");
     }
 

@@ -62,6 +62,8 @@ final class ReportJson {
             }
         }
 
+        root.set("experiment", experiment(m.experiment()));
+
         ArrayNode stages = root.putArray("stages");
         if (d.manifest() != null) {
             for (RunManifest.Stage s : d.manifest().stages()) {
@@ -130,6 +132,55 @@ final class ReportJson {
         ArrayNode notes = root.putArray("notes");
         d.notes().forEach(notes::add);
         return root;
+    }
+
+    /** Objectives with their seeds, per data set and metric mean ± std and interval, the paired differences. */
+    private static ObjectNode experiment(Experiment x) {
+        ObjectNode e = JSON.createObjectNode();
+        ObjectNode objectives = e.putObject("objectives");
+        for (Map.Entry<String, List<String>> g : x.objectives().entrySet()) {
+            ObjectNode o = objectives.putObject(g.getKey());
+            ArrayNode models = o.putArray("models");
+            g.getValue().forEach(models::add);
+            ArrayNode seeds = o.putArray("seeds");
+            x.seeds().get(g.getKey()).forEach(seeds::add);
+        }
+        ArrayNode metrics = e.putArray("metrics");
+        for (Experiment.MetricBlock b : x.metrics()) {
+            ObjectNode o = metrics.addObject();
+            o.put("dataset", b.dataset());
+            o.put("metric", b.metric());
+            o.put("questions", b.questions());
+            ObjectNode by = o.putObject("objectives");
+            for (Map.Entry<String, Experiment.Summary> s : b.byObjective().entrySet()) {
+                ObjectNode v = by.putObject(s.getKey());
+                v.put("mean", s.getValue().mean());
+                v.put("std_over_seeds", s.getValue().std());
+                v.put("ci95_lo", s.getValue().lo());
+                v.put("ci95_hi", s.getValue().hi());
+                ArrayNode per = v.putArray("per_seed");
+                s.getValue().perSeed().forEach(per::add);
+            }
+        }
+        ArrayNode diffs = e.putArray("differences");
+        for (Experiment.Difference d : x.differences()) {
+            ObjectNode o = diffs.addObject();
+            o.put("a", d.a());
+            o.put("b", d.b());
+            o.put("dataset", d.dataset());
+            o.put("metric", d.metric());
+            o.put("mean", d.interval().mean());
+            o.put("ci95_lo", d.interval().lo());
+            o.put("ci95_hi", d.interval().hi());
+            o.put("seeds", d.interval().seeds());
+            o.put("questions", d.interval().questions());
+            o.put("sentence", d.sentence());
+        }
+        e.put("bootstrap", PairedBootstrap.B + " paired resamples of seeds then questions, java.util.Random(" + PairedBootstrap.RNG_SEED
+                + "), 95 % percentile interval");
+        if (x.entropyOverlap() != null) e.set("entropy_overlap", x.entropyOverlap());
+        if (x.lrChoice() != null) e.set("lr_choice", x.lrChoice());
+        return e;
     }
 
     /** JSON has no NaN and the report has unknowns: both are null. */

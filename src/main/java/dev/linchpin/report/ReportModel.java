@@ -17,9 +17,10 @@ import java.util.TreeSet;
  * @param ks        every k of pass@k found, ascending
  * @param tables    data set → one row per model ("base", then the objectives)
  * @param histogram the critical-fraction histogram, null without masks
+ * @param experiment per objective over seeds: means, standard deviations, intervals and paired differences
  */
 public record ReportModel(RunData data, List<String> datasets, List<Integer> ks, Map<String, List<ResultRow>> tables,
-        Histogram histogram) {
+        Histogram histogram, Experiment experiment) {
 
     /**
      * One row of a results table; null where the run has no such number (yet).
@@ -65,7 +66,7 @@ public record ReportModel(RunData data, List<String> datasets, List<Integer> ks,
     }
 
     /** Computes the model of {@code data}. */
-    public static ReportModel of(RunData data) {
+    public static ReportModel of(RunData data) throws java.io.IOException {
         LinkedHashSet<String> names = new LinkedHashSet<>();
         TreeSet<Integer> ks = new TreeSet<>();
         for (EvalSummary e : data.evals().values()) {
@@ -82,7 +83,8 @@ public record ReportModel(RunData data, List<String> datasets, List<Integer> ks,
             tables.put(ds, rows);
         }
         Histogram h = data.masks() == null || data.masks().perExample().isEmpty() ? null : Histogram.of(data.masks().perExample());
-        return new ReportModel(data, List.copyOf(datasets), List.copyOf(ks), tables, h);
+        List<Integer> kList = List.copyOf(ks);
+        return new ReportModel(data, List.copyOf(datasets), kList, tables, h, Experiment.of(data, kList));
     }
 
     private static ResultRow row(RunData data, String dataset, String model) {
@@ -117,6 +119,7 @@ public record ReportModel(RunData data, List<String> datasets, List<Integer> ks,
     /** The plot element ids the page has, in page order. */
     public List<String> plotIds() {
         List<String> ids = new ArrayList<>();
+        if (!experiment.metrics().isEmpty()) ids.add("plot-accuracy");
         for (String ds : passAtKDatasets()) ids.add(passAtKPlotId(ds));
         if (hasEntropy()) ids.add("plot-entropy");
         if (histogram != null) ids.add("plot-critical-histogram");

@@ -38,7 +38,11 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DemoQuickTest {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final String[] MODELS = {"base", "sft", "cft", "sftkey", "dft", "random"};
+    static final List<String> OBJECTIVES = List.of("sft", "cft", "sftkey", "dft", "random", "entropy");
+    /** Every objective with seeds 0 and 1 (the quick plan's two seeds). */
+    static final List<String> TRAINED = OBJECTIVES.stream().flatMap(o -> java.util.stream.Stream.of(o + "-s0", o + "-s1")).toList();
+    static final List<String> MODELS = java.util.stream.Stream.concat(java.util.stream.Stream.of("base"), TRAINED.stream()).toList();
+    static final int STAGES = 5 + 2 * TRAINED.size() + 1 + 1;
 
     @TempDir
     static Path runs;
@@ -82,12 +86,18 @@ class DemoQuickTest {
         RunManifest m = RunManifest.read(layout.manifest());
         assertEquals("quick", m.name());
         assertTrue(m.quick());
-        assertEquals(List.of("sft", "cft", "sftkey", "dft", "random"), m.objectives());
+        assertEquals(TRAINED, m.objectives());
+        assertEquals(2, DemoPlan.quickPlan().seeds());
         assertEquals(DemoPlan.quickPlan().settings(), m.settings());
         assertNotNull(m.finishedAt(), "a finished run has finishedAt");
-        List<String> expected = new ArrayList<>(List.of("base:base", "mine:null"));
-        for (String o : m.objectives()) expected.add("train:" + o);
-        for (String model : MODELS) expected.add("eval:" + model);
+        List<String> expected = new ArrayList<>(List.of("base:base", "data:null", "mine:null", "entropy:null", "lr:null"));
+        expected.add("eval:base");
+        for (String seed : List.of("-s0", "-s1")) {
+            for (String o : List.of("sft", "cft", "entropy", "random", "dft", "sftkey")) {   // DemoPlan.TRAINING_ORDER
+                expected.add("train:" + o + seed);
+                expected.add("eval:" + o + seed);
+            }
+        }
         expected.add("report:null");
         List<String> actual = new ArrayList<>();
         for (RunManifest.Stage s : m.stages()) {
@@ -111,7 +121,142 @@ class DemoQuickTest {
         report.get("plots").forEach(p -> plots.add(p.asText()));
         for (String id : List.of("plot-entropy", "plot-critical-histogram", "plot-loss")) assertTrue(plots.contains(id), id + " in " + plots);
         String html = Files.readString(layout.reportHtml());
-        for (String o : DemoPlan.objectiveNames()) assertTrue(html.contains(">" + o + "<"), "the page names " + o);
+        for (String o : TRAINED) assertTrue(html.contains(">" + o + "<"), "the page names " + o);
+        assertTrue(html.indexOf("id=\"answer\"") < html.indexOf("id=\"results\""), "the page leads with the answer");
+        assertTrue(plots.contains("plot-accuracy"), "the accuracy chart with intervals: " + plots);
+        JsonNode x = report.get("experiment");
+        for (String o : OBJECTIVES) assertEquals("[0,1]", x.get("objectives").get(o).get("seeds").toString(), o);
+        assertEquals("[]", x.get("objectives").get("base").get("seeds").toString());
+    }
+
+    /**
+     * The experiment's numbers, recomputed from the eval files' per-question verdicts: each objective's mean
+     * and standard deviation over seeds, and the CFT − SFT / CFT − entropy point differences; every interval
+     * contains its point estimate, and the page states each difference in words.
+     */
+    @Test
+    void theExperimentsMeansAndDifferencesFollowFromTheVerdicts() throws IOException {
+        JsonNode x = JSON.readTree(layout.reportJson().toFile()).get("experiment");
+        String html = Files.readString(layout.reportHtml());
+        for (String ds : List.of("test", "ood")) {
+            java.util.Map<String, double[]> perSeed = new java.util.HashMap<>();
+            for (String o : OBJECTIVES) {
+                double[] acc = new double[2];
+                for (int s = 0; s < 2; s++) acc[s] = greedy(o + "-s" + s, ds);
+                perSeed.put(o, acc);
+                JsonNode v = block(x, ds, "greedy").get("objectives").get(o);
+                double mean = (acc[0] + acc[1]) / 2, std = Math.abs(acc[0] - acc[1]) / Math.sqrt(2);
+                assertEquals(mean, v.get("mean").asDouble(), 1e-12, o + " " + ds);
+                assertEquals(std, v.get("std_over_seeds").asDouble(), 1e-12, o + " " + ds);
+                assertTrue(v.get("ci95_lo").asDouble() <= mean + 1e-12 && mean <= v.get("ci95_hi").asDouble() + 1e-12, o + " " + ds);
+            }
+            for (String[] pair : List.of(new String[] {"cft", "sft"}, new String[] {"cft", "entropy"})) {
+                JsonNode d = difference(x, ds, "greedy", pair[0], pair[1]);
+                double expected = (perSeed.get(pair[0])[0] + perSeed.get(pair[0])[1] - perSeed.get(pair[1])[0] - perSeed.get(pair[1])[1]) / 2;
+                assertEquals(expected, d.get("mean").asDouble(), 1e-12, pair[0] + "-" + pair[1] + " " + ds);
+                assertTrue(d.get("ci95_lo").asDouble() <= expected + 1e-12 && expected <= d.get("ci95_hi").asDouble() + 1e-12);
+                assertTrue(html.contains(escape(d.get("sentence").asText())), "the page states: " + d.get("sentence").asText());
+            }
+            assertNotNull(difference(x, ds, "pass@4", "cft", "sft"), "pass@k is compared too");
+        }
+    }
+
+    /** HTML text escaping as the page does it (the sentences contain no markup, only these characters matter). */
+    private static String escape(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;").replace("'", "&#39;");
+    }
+
+    private static double greedy(String model, String dataset) throws IOException {
+        for (JsonNode d : JSON.readTree(layout.eval(model).toFile()).get("datasets")) {
+            if (!d.get("name").asText().equals(dataset)) continue;
+            int n = 0, c = 0;
+            for (JsonNode q : d.get("detail")) {
+                n++;
+                if (q.get("greedy").get("correct").asBoolean()) c++;
+            }
+            return (double) c / n;
+        }
+        throw new AssertionError(model + " has no " + dataset);
+    }
+
+    private static JsonNode block(JsonNode x, String dataset, String metric) {
+        for (JsonNode b : x.get("metrics")) if (b.get("dataset").asText().equals(dataset) && b.get("metric").asText().equals(metric)) return b;
+        throw new AssertionError("no block " + dataset + " " + metric);
+    }
+
+    private static JsonNode difference(JsonNode x, String dataset, String metric, String a, String b) {
+        for (JsonNode d : x.get("differences")) {
+            if (d.get("dataset").asText().equals(dataset) && d.get("metric").asText().equals(metric) && d.get("a").asText().equals(a)
+                    && d.get("b").asText().equals(b)) return d;
+        }
+        throw new AssertionError("no difference " + a + " - " + b + " on " + dataset + " " + metric);
+    }
+
+    /** The entropy masks keep CFT's count per response; the overlap JSON's counts follow from the two files' raw lines. */
+    @Test
+    void theEntropySelectionHasCftsDensityAndItsOverlapIsCounted() throws IOException {
+        java.util.Map<String, JsonNode> cft = new java.util.HashMap<>();
+        for (String line : lines(layout.masks())) {
+            JsonNode r = JSON.readTree(line);
+            if (r.get("kept").asBoolean()) cft.put(r.get("id").asText(), r);
+        }
+        long critical = 0, inter = 0, union = 0;
+        int responses = 0;
+        for (String line : lines(layout.entropyMasks())) {
+            JsonNode e = JSON.readTree(line);
+            JsonNode c = cft.get(e.get("id").asText());
+            assertNotNull(c, e.get("id").asText());
+            assertEquals(c.get("critical").size(), e.get("critical").size(), "CFT's density, response by response");
+            assertEquals(c.get("response_ids"), e.get("response_ids"));
+            java.util.Set<Integer> cs = new java.util.HashSet<>(), es = new java.util.HashSet<>();
+            c.get("critical").forEach(t -> cs.add(t.asInt()));
+            e.get("critical").forEach(t -> es.add(t.asInt()));
+            critical += cs.size();
+            java.util.Set<Integer> both = new java.util.HashSet<>(cs);
+            both.retainAll(es);
+            inter += both.size();
+            es.addAll(cs);
+            union += es.size();
+            responses++;
+        }
+        assertEquals(cft.size(), responses, "one entropy record per kept record");
+        JsonNode o = JSON.readTree(layout.entropyOverlap().toFile());
+        assertEquals(critical, o.get("critical_tokens").asLong());
+        assertEquals(inter, o.get("intersection").asLong());
+        assertEquals(union, o.get("union").asLong());
+        assertEquals(union == 0 ? 1 : (double) inter / union, o.get("jaccard").asDouble(), 1e-12);
+    }
+
+    /** The learning rate used is the candidate with SFT's best validation greedy accuracy, recomputed from lr/<i>.json. */
+    @Test
+    void theLearningRateIsChosenOnTheValidationSplit() throws IOException {
+        DemoPlan plan = DemoPlan.quickPlan();
+        JsonNode choice = JSON.readTree(layout.lrChoice().toFile());
+        double best = -1, chosen = Double.NaN;
+        for (int i = 0; i < plan.lrCandidates().size(); i++) {
+            JsonNode d = JSON.readTree(layout.lrEval(i).toFile()).get("datasets").get(0);
+            assertEquals("val", d.get("name").asText());
+            int n = 0, c = 0;
+            for (JsonNode q : d.get("detail")) {
+                n++;
+                if (q.get("greedy").get("correct").asBoolean()) c++;
+            }
+            assertEquals(plan.valQuestions(), n);
+            if ((double) c / n > best) {
+                best = (double) c / n;
+                chosen = plan.lrCandidates().get(i);
+            }
+        }
+        assertEquals(chosen, choice.get("chosen").asDouble());
+        JsonNode first = JSON.readTree(lines(layout.metrics("cft-s0")).get(plan.steps(keptCount()) / 10));   // past the warmup
+        assertTrue(first.get("lr").asDouble() <= chosen + 1e-12 && first.get("lr").asDouble() >= chosen * plan.minLrRatio() - 1e-12,
+                "cft trains at the chosen rate: " + first);
+    }
+
+    static int keptCount() throws IOException {
+        int n = 0;
+        for (String line : lines(layout.masks())) if (JSON.readTree(line).get("kept").asBoolean()) n++;
+        return n;
     }
 
     @Test
@@ -119,9 +264,9 @@ class DemoQuickTest {
         for (String line : lines(layout.masks())) JSON.readTree(line);
         JsonNode summary = JSON.readTree(layout.masksSummary().toFile());
         assertEquals(DemoPlan.quickPlan().mineQuestions(), summary.get("examples").asInt());
-        for (String o : DemoPlan.objectiveNames()) {
+        for (String o : TRAINED) {
             List<String> metrics = lines(layout.metrics(o));
-            assertEquals(DemoPlan.quickPlan().steps(), metrics.size(), o);
+            assertEquals(DemoPlan.quickPlan().steps(keptCount()), metrics.size(), o);
             for (int i = 0; i < metrics.size(); i++) {
                 JsonNode step = JSON.readTree(metrics.get(i));
                 assertEquals(i + 1, step.get("step").asInt(), o);
@@ -132,7 +277,7 @@ class DemoQuickTest {
             }
         }
         // SFTKey's targets carry the tags, added to its tokenizer as single tokens.
-        String sftkeyTokenizer = Files.readString(layout.trainedModel("sftkey").resolve("tokenizer.json"));
+        String sftkeyTokenizer = Files.readString(layout.trainedModel("sftkey-s0").resolve("tokenizer.json"));
         for (String tag : Objectives.SFTKEY_TAGS) assertTrue(sftkeyTokenizer.contains("\"" + tag + "\""), tag);
     }
 
@@ -207,8 +352,9 @@ class DemoQuickTest {
         DemoPlan plan = DemoPlan.quickPlan();
         List<Kept> usable = kept.stream().filter(k -> k.critical() > 0).toList();
         int[] lengths = usable.stream().mapToInt(k -> k.promptTokens() + k.responseTokens()).toArray();
-        List<int[]> steps = ReferenceBatchOrder.steps(lengths, plan.batchSize(), plan.seed(), plan.steps());
-        for (String objective : List.of("cft", "random")) {
+        for (String objective : List.of("cft-s0", "cft-s1", "random-s0", "random-s1", "entropy-s0", "entropy-s1")) {
+            long seed = Long.parseLong(objective.substring(objective.length() - 1));
+            List<int[]> steps = ReferenceBatchOrder.steps(lengths, plan.batchSize(), seed, plan.steps(kept.size()));
             List<String> metrics = lines(layout.metrics(objective));
             for (int s = 0; s < steps.size(); s++) {
                 long c = 0, r = 0;
@@ -221,7 +367,7 @@ class DemoQuickTest {
                         objective + " step " + (s + 1));
             }
         }
-        for (String objective : List.of("sft", "dft")) {
+        for (String objective : List.of("sft-s0", "sft-s1", "dft-s0", "dft-s1")) {
             for (String line : lines(layout.metrics(objective))) assertEquals(1.0, JSON.readTree(line).get("trained_token_fraction").asDouble());
         }
         System.out.printf("quick demo: %d kept of %d mined, %d of %d positions critical (%.1f%%)%n", kept.size(),
@@ -235,7 +381,7 @@ class DemoQuickTest {
         Result r = demo("--quick");
         double seconds = (System.nanoTime() - t0) / 1e9;
         assertEquals(0, r.status, r.err);
-        assertEquals(DemoRun.stageCount(), r.err.split("done in an earlier run", -1).length - 1, r.err);
+        assertEquals(STAGES, r.err.split("done in an earlier run", -1).length - 1, r.err);
         assertEquals(before, RunManifest.read(layout.manifest()).stages(), "nothing re-ran");
         assertTrue(seconds < Math.max(20, firstSeconds / 4), "the resumed run took " + seconds + " s, the first " + firstSeconds + " s");
     }
@@ -246,7 +392,7 @@ class DemoQuickTest {
         Result r = demo("--name", "quick");   // the full sizes into the quick run's directory
         assertEquals(1, r.status, r.err);
         assertTrue(r.err.contains("different settings") && r.err.contains("made with --quick, now without")
-                && r.err.contains("train.steps: there 40, now 120") && r.err.contains("new --name"), r.err);
+                && r.err.contains("mine.questions: there 96, now 1200") && r.err.contains("new --name"), r.err);
         assertEquals(new String(manifest, StandardCharsets.UTF_8), Files.readString(layout.manifest()), "the refused run changed nothing");
     }
 
@@ -270,25 +416,26 @@ class DemoQuickTest {
     @Order(Integer.MAX_VALUE)
     void anInterruptedTrainingContinuesFromItsCheckpointAndIsEvaluatedAgain() throws IOException {
         RunManifest m = RunManifest.read(layout.manifest());
-        byte[] weights = Files.readAllBytes(layout.trainedModel("dft").resolve("model.safetensors"));
+        int steps = DemoPlan.quickPlan().steps(keptCount());
+        byte[] weights = Files.readAllBytes(layout.trainedModel("dft-s1").resolve("model.safetensors"));
         // eval dft stays recorded (its JSON is there): a retrained model must be evaluated again all the same
-        List<RunManifest.Stage> kept = m.stages().stream().filter(s -> !(s.name().equals("train") && "dft".equals(s.model()))).toList();
+        List<RunManifest.Stage> kept = m.stages().stream().filter(s -> !(s.name().equals("train") && "dft-s1".equals(s.model()))).toList();
         new RunManifest(m.version(), m.name(), m.quick(), m.baseModel(), m.objectives(), m.settings(), kept, m.startedAt(), null,
                 m.environment()).write(layout.manifest());
-        try (var walk = Files.walk(layout.trainedModel("dft"))) {
+        try (var walk = Files.walk(layout.trainedModel("dft-s1"))) {
             for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
         }
         Result r = demo("--quick");
         assertEquals(0, r.status, r.err);
-        assertTrue(r.err.contains("train dft: continuing from " + layout.trainDir("dft").resolve("checkpoint-40")), r.err);
-        assertEquals(DemoRun.stageCount() - 3, r.err.split("done in an earlier run", -1).length - 1, r.err);
-        assertTrue(java.util.Arrays.equals(weights, Files.readAllBytes(layout.trainedModel("dft").resolve("model.safetensors"))),
+        assertTrue(r.err.contains("train dft-s1: continuing from " + layout.trainDir("dft-s1").resolve("checkpoint-" + steps)), r.err);
+        assertEquals(STAGES - 3, r.err.split("done in an earlier run", -1).length - 1, r.err);
+        assertTrue(java.util.Arrays.equals(weights, Files.readAllBytes(layout.trainedModel("dft-s1").resolve("model.safetensors"))),
                 "the resumed export equals the first run's weights");
-        assertEquals(DemoPlan.quickPlan().steps(), lines(layout.metrics("dft")).size());
+        assertEquals(steps, lines(layout.metrics("dft-s1")).size());
         List<String> last = RunManifest.read(layout.manifest()).stages().stream().map(s -> s.name() + ":" + s.model()).toList();
-        assertEquals(List.of("train:dft", "eval:dft", "report:null"), last.subList(last.size() - 3, last.size()),
+        assertEquals(List.of("train:dft-s1", "eval:dft-s1", "report:null"), last.subList(last.size() - 3, last.size()),
                 "a retrained model is evaluated again and the report rebuilt");
-        assertEquals(DemoRun.stageCount(), last.size());
+        assertEquals(STAGES, last.size());
     }
 
     static List<String> lines(Path file) throws IOException {

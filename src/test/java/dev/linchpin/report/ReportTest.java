@@ -120,7 +120,26 @@ class ReportTest {
 
         assertEquals(0, r.get("missing").size(), r.get("missing").toString());
         List<String> plots = texts(r.get("plots"));
-        assertEquals(List.of("plot-passk-test-0", "plot-passk-harder-1", "plot-entropy", "plot-critical-histogram", "plot-loss"), plots);
+        assertEquals(List.of("plot-accuracy", "plot-passk-test-0", "plot-passk-harder-1", "plot-entropy", "plot-critical-histogram",
+                "plot-loss"), plots);
+        // The experiment, by hand: greedy on "test" is base [1, 0], sft [1, 0] (shift 1: t2 wrong), cft [1, 1]; one
+        // model per objective (no seeds). CFT − SFT = (0 + 1) / 2; resampling 2 questions from d = [0, 1] gives
+        // 0, 0.5 or 1 with probabilities 1/4, 1/2, 1/4, so the 2.5 % and 97.5 % percentiles are 0 and 1.
+        JsonNode x = r.get("experiment");
+        List<String> objectives = new ArrayList<>();
+        x.get("objectives").fieldNames().forEachRemaining(objectives::add);
+        assertEquals(List.of("base", "sft", "cft"), objectives);
+        JsonNode cftSft = null;
+        for (JsonNode d : x.get("differences")) {
+            if (d.get("a").asText().equals("cft") && d.get("b").asText().equals("sft") && d.get("dataset").asText().equals("test")
+                    && d.get("metric").asText().equals("greedy")) cftSft = d;
+        }
+        assertNotNull(cftSft, x.get("differences").toString());
+        assertEquals(0.5, cftSft.get("mean").asDouble(), EPS);
+        assertEquals(0.0, cftSft.get("ci95_lo").asDouble(), EPS);
+        assertEquals(1.0, cftSft.get("ci95_hi").asDouble(), EPS);
+        assertEquals("test, greedy on 2 questions: CFT is ahead of SFT by 50.0 points, 95 % interval [0.0, 100.0]: "
+                + "not distinguishable from SFT at this scale.", cftSft.get("sentence").asText());
         String html = Files.readString(w.html(), StandardCharsets.UTF_8);
         for (String id : plots) assertTrue(Pattern.compile("<svg class=\"plot\"[^>]* id=['\"]" + id + "['\"]").matcher(html).find(), id);
         assertTrue(r.get("findings").get(0).asText().contains("3 are critical (13.0 %)"), r.get("findings").get(0).asText());
