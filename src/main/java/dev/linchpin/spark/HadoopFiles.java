@@ -86,11 +86,21 @@ final class HadoopFiles implements Serializable {
             }
             java.nio.file.Path localTmp = localFile(tmp);
             if (localTmp != null) {
+                java.nio.file.Path localTarget = localFile(target);
                 try {
-                    Files.createLink(localFile(target), localTmp);
+                    Files.createLink(localTarget, localTmp);
                     return true;
                 } catch (FileAlreadyExistsException e) {
                     return false;
+                } catch (UnsupportedOperationException | IOException e) {
+                    // a shared file system without hard links: a move that refuses an existing target
+                    // (checked, then renamed: a race between two attempts leaves one of two equal files)
+                    try {
+                        Files.move(localTmp, localTarget);
+                        return true;
+                    } catch (FileAlreadyExistsException e2) {
+                        return false;
+                    }
                 }
             }
             return fs.rename(tmp, target);

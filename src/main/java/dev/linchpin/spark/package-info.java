@@ -35,7 +35,8 @@
  *       summary's counts come from the merged records and its decode work from the finished
  *       checkpoints; all of it equals {@code mine}'s except {@code this_run.seconds},
  *       {@code examples_per_minute} and {@code branch_tokens_per_second}, which time the whole Spark
- *       job. Work counters include the batches an attempt published before it failed, once; batches it
+ *       job. The summary describes the file as one uninterrupted run would ({@code resumed_records} 0,
+       {@code this_run} covering every record), also when a rerun found shards finished. Work counters include the batches an attempt published before it failed, once; batches it
  *       mined after its last checkpoint are mined and counted again by the next attempt, and so are
  *       the failed examples a checkpoint held back (the miner withholds a run of failures until the next
  *       success).</li>

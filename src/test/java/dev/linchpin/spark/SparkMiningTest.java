@@ -157,6 +157,51 @@ class SparkMiningTest {
         assertEquals(0, result.shards().get(2).attempt());
     }
 
+    /**
+     * Two attempts of one shard at the same time (speculation), run as Spark would run them but on two
+     * threads of their own, over a shard directory where an earlier attempt left a checkpoint: both
+     * finish, every file they publish is a prefix of the shard's records, and the merge finds one
+     * finished file per shard and writes the single-process bytes.
+     */
+    @Test
+    void twoConcurrentAttemptsOfOneShardLeaveNoDuplicates() throws Exception {
+        Path out = scratch.resolve("speculative/masks.jsonl");
+        assertEquals(0, sparkMine(args(out, 3)).status());
+        Path dir = Path.of(out + ".shards", "shard-00001-of-00003");
+        Path finished = files(dir).stream().filter(p -> p.getFileName().toString().startsWith("records-")).findFirst().orElseThrow();
+        List<String> shardLines = Files.readAllLines(finished);
+        // replace the finished file with a one-batch checkpoint, as a failed attempt would have left it
+        ShardCheckpoint partial = new ShardCheckpoint(BATCH, 1, 2, 3);
+        Files.write(dir.resolve(partial.fileName()), shardLines.subList(0, BATCH));
+        Files.delete(finished);
+
+        SparkMiningJob.Settings s = settings(args(out, 3));
+        SparkMiningJob.Settings absolute = s.at(model.toAbsolutePath().toString(), data.toUri().toString(), out.toUri().toString());
+        HadoopFiles files = new HadoopFiles(sc.hadoopConfiguration());
+        String identity = dev.linchpin.mine.MiningFingerprint.modelIdentity(model);
+        ShardTask task = new ShardTask(absolute, files, Path.of(out + ".shards").toUri().toString(), EXAMPLES, identity);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            List<java.util.concurrent.Future<SparkMiningJob.ShardReport>> attempts = new ArrayList<>();
+            for (int a = 0; a < 2; a++) attempts.add(pool.submit(() -> task.call(1, java.util.Collections.emptyIterator()).next()));
+            for (var f : attempts) {
+                SparkMiningJob.ShardReport r = f.get();
+                assertEquals(shardLines.size(), r.records());
+                assertEquals(BATCH, r.resumedRecords(), "both attempts resumed from the checkpoint");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        for (Path p : files(dir)) {
+            if (!p.getFileName().toString().startsWith("records-")) continue;
+            List<String> lines = Files.readAllLines(p);
+            assertEquals(shardLines.subList(0, lines.size()), lines, p + " is a prefix of the shard's records");
+        }
+        ShardMerge.merge(files, absolute, data, new org.apache.hadoop.fs.Path(Path.of(out + ".shards").toUri()), EXAMPLES,
+                new org.apache.hadoop.fs.Path(out.toUri()), new MiningSummary());
+        assertArrayEquals(Files.readAllBytes(reference), Files.readAllBytes(out));
+    }
+
     @Test
     void otherSettingsOnTheSameOutputAreRefusedBeforeAnyTaskStarts() throws IOException {
         Path out = scratch.resolve("settings/masks.jsonl");
