@@ -31,7 +31,8 @@
  *       file per shard (the first by name), so no record is ever merged twice.</li>
  *   <li><b>Merge.</b> Data position p takes the next line of shard p mod n, checked against the data
  *       set's id at p and copied unchanged: the masks file {@code linchpin mine} writes for the whole
- *       data set, byte for byte. The options file is {@code mine}'s for shard 0/1, byte for byte. The
+ *       data set with the same engine thread count, byte for byte (the thread count moves some recorded
+       probabilities in their last digit, although the fingerprint leaves it out). The options file is {@code mine}'s for shard 0/1, byte for byte. The
  *       summary's counts come from the merged records and its decode work from the finished
  *       checkpoints; all of it equals {@code mine}'s except {@code this_run.seconds},
  *       {@code examples_per_minute} and {@code branch_tokens_per_second}, which time the whole Spark
