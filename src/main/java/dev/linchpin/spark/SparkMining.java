@@ -129,7 +129,7 @@ public final class SparkMining implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        JavaSparkContext sc = context != null ? context : new JavaSparkContext(new SparkConf().setAppName("linchpin spark-mine"));
+        JavaSparkContext sc = context != null ? context : startSpark();
         try {
             SparkMiningJob.Settings settings = settings(sc.defaultParallelism());
             PrintWriter err = spec.commandLine().getErr();
@@ -148,6 +148,19 @@ public final class SparkMining implements Callable<Integer> {
             return 0;
         } finally {
             if (context == null) sc.stop();
+        }
+    }
+
+    /** The application's context from spark-submit's configuration; a configuration Spark refuses is the user's error. */
+    private static JavaSparkContext startSpark() {
+        try {
+            return new JavaSparkContext(new SparkConf().setAppName("linchpin spark-mine"));
+        } catch (Exception e) {   // Scala throws SparkException (checked in Java) without declaring it
+            if (e instanceof SparkException) {
+                throw new IllegalArgumentException("cannot start Spark (run through spark-submit, or set spark.master): " + e.getMessage(), e);
+            }
+            if (e instanceof RuntimeException r) throw r;
+            throw new IllegalStateException(e);
         }
     }
 
