@@ -73,6 +73,29 @@ class ArchitectureTest {
         assertTrue(offenders.isEmpty(), "packages that import dev.linchpin.cli: " + offenders);
     }
 
+    /**
+     * Spark is a provided dependency, absent from the launcher's classpath: only {@code dev.linchpin.spark}
+     * may name Spark's or Hadoop's classes, and no other package may use {@code dev.linchpin.spark}.
+     */
+    @Test
+    void onlyTheSparkPackageTouchesSpark() throws Exception {
+        Path classes = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        List<String> offenders = new ArrayList<>();
+        boolean sparkSeen = false;
+        try (Stream<Path> walk = Files.walk(classes.resolve("dev/linchpin"))) {
+            for (Path file : (Iterable<Path>) walk.filter(p -> p.toString().endsWith(".class"))::iterator) {
+                boolean inSpark = classes.relativize(file).toString().startsWith("dev/linchpin/spark/");
+                for (String s : utf8Constants(file)) {
+                    boolean names = s.contains("org/apache/spark/") || s.contains("org/apache/hadoop/");
+                    if (inSpark && names) sparkSeen = true;
+                    if (!inSpark && (names || s.contains("dev/linchpin/spark/"))) offenders.add(classes.relativize(file) + " names " + s);
+                }
+            }
+        }
+        assertTrue(sparkSeen, "dev.linchpin.spark uses Spark (the check reads what it should)");
+        assertTrue(offenders.isEmpty(), "classes outside dev.linchpin.spark that use Spark or Hadoop: " + offenders);
+    }
+
     @Test
     void packagesFormNoCycle() {
         List<Set<String>> cycles = stronglyConnected(graph).stream().filter(c -> c.size() > 1).toList();

@@ -40,6 +40,21 @@ class ReadmeOptionsTest {
         assertTrue(missing.isEmpty(), "README.md's configuration reference lacks: " + missing);
     }
 
+    /** The Spark job is no subcommand (the launcher has no Spark): its options have their own section. */
+    @Test
+    void everyOptionOfTheSparkJobIsInTheConfigurationReference() throws IOException {
+        String readme = Files.readString(Path.of("README.md"), StandardCharsets.UTF_8);
+        String heading = "### spark-submit --class " + dev.linchpin.spark.SparkMining.class.getName();
+        String section = section(readme, heading);
+        assertTrue(section != null, "README.md lacks the section '" + heading + "'");
+        List<String> missing = new ArrayList<>();
+        for (OptionSpec o : new CommandLine(new dev.linchpin.spark.SparkMining()).getCommandSpec().options()) {
+            if (o.usageHelp() || o.versionHelp()) continue;
+            if (!section.contains("`" + o.longestName() + "`")) missing.add(o.longestName());
+        }
+        assertTrue(missing.isEmpty(), "README.md's Spark section lacks: " + missing);
+    }
+
     /**
      * Prints a Markdown table per subcommand (option, default, description) from the picocli model:
      * the starting point of the README's reference, which is then edited by hand where useful.

@@ -28,19 +28,20 @@ import java.util.stream.Stream;
  * <p>Model files are identified by name, size and a SHA-256 of their first and last MiB (plus all of
  * config.json and the tokenizer files): cheap on multi-GB checkpoints, and any retraining changes them.
  */
-final class MiningFingerprint {
+public final class MiningFingerprint {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
     private static final int EDGE = 1 << 20;
 
     private MiningFingerprint() {}
 
-    static Path pathFor(Path masks) {
+    /** {@code <masks>.options.json}. */
+    public static Path pathFor(Path masks) {
         return masks.resolveSibling(masks.getFileName() + ".options.json");
     }
 
     /** The settings that determine the records, as flat key → value strings. */
-    static Map<String, String> of(MiningRun.Settings s) throws IOException {
+    public static Map<String, String> of(MiningRun.Settings s) throws IOException {
         Map<String, String> m = new TreeMap<>();
         MiningOptions o = s.options();
         m.put("k", String.valueOf(o.k()));
@@ -73,11 +74,7 @@ final class MiningFingerprint {
         Path file = pathFor(masks);
         if (Files.exists(file) && hasRecords) {
             Map<String, String> before = read(file);
-            List<String> diffs = new ArrayList<>();
-            for (String key : new java.util.TreeSet<>(union(before, current))) {
-                String a = before.get(key), b = current.get(key);
-                if (a == null ? b != null : !a.equals(b)) diffs.add(key + ": was " + a + ", now " + b);
-            }
+            List<String> diffs = differences(before, current);
             if (!diffs.isEmpty()) {
                 throw new IOException(masks + " was mined with other settings (" + file.getFileName() + "): "
                         + String.join("; ", diffs) + ". Resume with the same settings, or mine into a new --out.");
@@ -88,6 +85,16 @@ final class MiningFingerprint {
         write(file, current);
     }
 
+    /** Every setting that differs, as "key: was a, now b", in key order (empty when equal). */
+    public static List<String> differences(Map<String, String> before, Map<String, String> current) {
+        List<String> diffs = new ArrayList<>();
+        for (String key : new java.util.TreeSet<>(union(before, current))) {
+            String a = before.get(key), b = current.get(key);
+            if (a == null ? b != null : !a.equals(b)) diffs.add(key + ": was " + a + ", now " + b);
+        }
+        return diffs;
+    }
+
     private static java.util.Set<String> union(Map<String, String> a, Map<String, String> b) {
         java.util.Set<String> keys = new java.util.HashSet<>(a.keySet());
         keys.addAll(b.keySet());
@@ -95,26 +102,39 @@ final class MiningFingerprint {
     }
 
     private static Map<String, String> read(Path file) throws IOException {
+        return parse(Files.readString(file, java.nio.charset.StandardCharsets.UTF_8), file.toString());
+    }
+
+    /**
+     * Reads an options file's text ({@code where} names it in errors): for a file on another file
+     * system, such as a Spark job's output directory.
+     */
+    public static Map<String, String> parse(String text, String where) throws IOException {
         JsonNode root;
         try {
-            root = JSON.readTree(file.toFile());
+            root = JSON.readTree(text);
         } catch (IOException e) {
-            throw new IOException(file + ": unreadable mining options (" + e.getMessage() + "); delete it only if you know the masks file's settings", e);
+            throw new IOException(where + ": unreadable mining options (" + e.getMessage() + "); delete it only if you know the masks file's settings", e);
         }
-        if (root == null || !root.isObject()) throw new IOException(file + ": mining options must be a JSON object");
+        if (root == null || !root.isObject()) throw new IOException(where + ": mining options must be a JSON object");
         Map<String, String> m = new TreeMap<>();
         root.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString()));
         return m;
     }
 
     private static void write(Path file, Map<String, String> values) throws IOException {
+        AtomicFiles.writeString(file, toJson(values));
+    }
+
+    /** The text of an options file with {@code values}, byte for byte what {@code linchpin mine} writes. */
+    public static String toJson(Map<String, String> values) throws IOException {
         ObjectNode node = JSON.createObjectNode();
         values.forEach(node::put);
-        AtomicFiles.writeString(file, JSON.writeValueAsString(node));
+        return JSON.writeValueAsString(node);
     }
 
     /** Name, size and edge hash of every regular file of the model directory, in name order. */
-    static String modelIdentity(Path dir) throws IOException {
+    public static String modelIdentity(Path dir) throws IOException {
         MessageDigest all = sha256();
         List<Path> files;
         try (Stream<Path> list = Files.list(dir)) {

@@ -29,7 +29,8 @@ package dev.linchpin.mine;
  * @param maxBranches          branch slots decoding at once (continuous batching)
  */
 public record MiningOptions(int k, int rollouts, double temperature, double topP, long seed, double failureThreshold,
-        int spanStart, int spanEnd, int maxNewTokens, int branchMargin, int batchSize, int maxBranches) {
+        int spanStart, int spanEnd, int maxNewTokens, int branchMargin, int batchSize, int maxBranches)
+        implements java.io.Serializable {
 
     public MiningOptions {
         require(k >= 1, "k must be >= 1, got " + k);

@@ -180,8 +180,10 @@ public final class MiningRun {
     /**
      * Reads the whole data file once: every line must be a record with a gold answer and ids must be
      * unique (resume works by id). Returns the number of examples in the shard.
+     *
+     * @throws DatasetException naming the file and line of the first bad record
      */
-    static long checkData(Path data, DatasetFormat format, Shard shard) {
+    public static long checkData(Path data, DatasetFormat format, Shard shard) {
         Map<String, Long> lines = new HashMap<>();
         long inShard = 0;
         try (DatasetReader r = DatasetReader.open(data, format)) {

@@ -37,6 +37,19 @@ public final class MiningSummary {
         branchTokens += b.branchTokens();
     }
 
+    /**
+     * Adds decode work counted elsewhere: the shards of a distributed job, each of which counted its
+     * own batches ({@code dev.linchpin.spark}).
+     */
+    public void addWork(long generatedTokens, long branches, long branchTokens) {
+        this.generatedTokens += generatedTokens;
+        this.branches += branches;
+        this.branchTokens += branchTokens;
+    }
+
+    /** Greedy response tokens generated in this run. */
+    public long generatedTokens() { return generatedTokens; }
+
     /** Restarts the clock of the rates. */
     public void startClock() {
         startNanos = System.nanoTime();
@@ -98,7 +111,12 @@ public final class MiningSummary {
 
     /** Writes {@link #toJson()} to {@code file} atomically (temporary file, then rename). */
     public void write(Path file) throws IOException {
-        AtomicFiles.writeString(file, MasksJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(toJson()).concat("\n"));
+        AtomicFiles.writeString(file, toJsonText());
+    }
+
+    /** The text {@link #write} writes. */
+    public String toJsonText() throws IOException {
+        return MasksJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(toJson()).concat("\n");
     }
 
     /** {@code <masks file>.summary.json}. */

@@ -98,7 +98,7 @@ class LauncherScriptTest {
         assertEquals(3, first.calls().size(), first.calls().toString());
         assertTrue(first.calls().get(0).startsWith("mvn ") && first.calls().get(0).contains(" package"), first.calls().get(0));
         assertTrue(first.calls().get(0).contains("-DskipTests"), first.calls().get(0));
-        assertTrue(first.calls().get(1).contains("dependency:build-classpath") && first.calls().get(1).contains("-Dmdep.includeScope=runtime"),
+        assertTrue(first.calls().get(1).contains("dependency:build-classpath") && first.calls().get(1).contains("-DincludeScope=runtime"),
                 first.calls().get(1));
         String jar = root.toRealPath().resolve("target/linchpin-0.1.0-SNAPSHOT.jar").toString();
         assertEquals("java -Xss4m -cp " + jar + ":dep1.jar:dep2.jar dev.linchpin.cli.Main demo --quick | cwd="

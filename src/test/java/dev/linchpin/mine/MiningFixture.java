@@ -36,8 +36,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * gives (so the example must be kept), for odd ones a number no response of length ≤ 16 can contain
  * (so it must be dropped).
  */
-final class MiningFixture {
-    static final int MAX_NEW = 16;
+public final class MiningFixture {
+    public static final int MAX_NEW = 16;
     static final String IMPOSSIBLE_GOLD = "123456789012345678901";
     static final List<String> WORDS = List.of("Tom", "has", "apples", "buys", "more", "so", "he", "the", "answer", "is",
             "plus", "minus", "left", "now");
@@ -49,7 +49,7 @@ final class MiningFixture {
      * made right or wrong on purpose (see {@link #writeData}). {@code MiningOnEmbeddedDefaultTest} runs
      * the paper's regime on the trained embedded default.
      */
-    static Path modelDir(Path scratch) throws IOException {
+    public static Path modelDir(Path scratch) throws IOException {
         return tinyModel(scratch.resolve("tiny-model"), 20261124L);
     }
 
@@ -95,7 +95,7 @@ final class MiningFixture {
      * Java model's greedy response implies (extracted by {@link AnswerExtractor}, or the impossible
      * number when it has none), odd ones the impossible number. Returns the expected kept flags.
      */
-    static boolean[] writeData(Path file, int count, Path modelDir) throws IOException {
+    public static boolean[] writeData(Path file, int count, Path modelDir) throws IOException {
         CausalLM model = javaModel(modelDir);
         ObjectMapper json = new ObjectMapper();
         List<String> lines = new ArrayList<>();
@@ -127,7 +127,7 @@ final class MiningFixture {
     }
 
     /** The mining options the tests use: the paper's rule, small budgets. */
-    static MiningOptions options(int batchSize) {
+    public static MiningOptions options(int batchSize) {
         return new MiningOptions(2, 1, 0.0, 1.0, 0L, 1.0, 0, -1, MAX_NEW, 8, batchSize, 16);
     }
 
