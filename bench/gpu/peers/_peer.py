@@ -45,9 +45,10 @@ def time_ms(fn, warmup, iters):
 class Recorder:
     """Appends one JSON object per line to --jsonl (and prints it), each stamped with `fields`."""
 
-    def __init__(self, args, **fields):
+    def __init__(self, args, device=None, **fields):
+        """device: the name recorded (default: the current CUDA device's; a CPU run passes its own)."""
         self.deadline = time.time() + args.deadline_s
-        self.fields = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, **fields}
+        self.fields = {"device": device or torch.cuda.get_device_name(), "torch": torch.__version__, **fields}
         self.out = open(args.jsonl, "a")
 
     def past_deadline(self):
@@ -57,4 +58,4 @@ class Recorder:
         rec = {**self.fields, **rec}
         self.out.write(json.dumps(rec) + "\n")
         self.out.flush()
-        print(json.dumps(rec))
+        print(json.dumps(rec), flush=True)

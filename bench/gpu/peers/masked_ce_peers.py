@@ -37,6 +37,8 @@ import time
 import torch
 import torch.nn.functional as F
 
+from _peer import Recorder
+
 GPU_CONFIGS = [  # (N, D, V, density): the 12 % configurations first, since the goals are stated there
     (4096, 4096, 128256, 0.12), (16384, 4096, 128256, 0.12), (8192, 2304, 256000, 0.12),
     (4096, 4096, 128256, 0.05), (16384, 4096, 128256, 0.05), (8192, 2304, 256000, 0.05),
@@ -148,21 +150,9 @@ def _status_kib(field):
     raise OSError(field + " not in /proc/self/status")
 
 
-class Recorder:
-    def __init__(self, args, dev):
-        self.deadline = time.time() + args.deadline_s
-        self.fields = {"bench": "masked_linear_ce", "device": dev.name, "torch": torch.__version__,
-                       "dtype": args.dtype, "threads": torch.get_num_threads() if not dev.cuda else None}
-        self.out = open(args.jsonl, "a")
-
-    def past_deadline(self):
-        return time.time() > self.deadline
-
-    def emit(self, rec):
-        rec = {**self.fields, **rec}
-        self.out.write(json.dumps(rec) + "\n")
-        self.out.flush()
-        print(json.dumps(rec), flush=True)
+def make_recorder(args, dev):
+    return Recorder(args, device=dev.name, bench="masked_linear_ce", dtype=args.dtype,
+                    threads=torch.get_num_threads() if not dev.cuda else None)
 
 
 def inputs(dev, N, D, V, density, dtype, seed):
@@ -239,7 +229,7 @@ def main():
     if args.device == "cpu" and args.threads > 0:
         torch.set_num_threads(args.threads)
     dev = Device(args.device)
-    recorder = Recorder(args, dev)
+    recorder = make_recorder(args, dev)
     emit = recorder.emit
     dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float32
     wanted = set(filter(None, args.impls.split(",")))
