@@ -8,7 +8,6 @@ import dev.linchpin.engine.RolloutOptions;
 import dev.linchpin.engine.Trajectory;
 import dev.linchpin.model.CausalLM;
 import dev.linchpin.model.ModelConfig;
-import dev.linchpin.model.ModelFamily;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -47,8 +46,7 @@ public final class DecodeStepBenchmark {
         int reps = args.length > 3 ? Integer.parseInt(args[3]) : 5;
         Loader.load(torch.class);
         torch.set_num_threads(1);
-        ModelConfig config = ModelConfig.builder(ModelFamily.LLAMA).vocabSize(4096).hiddenSize(256).intermediateSize(704)
-                .numLayers(4).numHeads(8).numKvHeads(2).maxPositionEmbeddings(4096).build();
+        ModelConfig config = EngineBranchBenchmark.smallLlama();
         CausalLM model = CausalLM.randomInit(config, 1234);
         Random rnd = new Random(42);
         long[] traj = new long[T];

@@ -34,6 +34,12 @@ import org.bytedeco.pytorch.global.torch;
 public final class EngineBranchBenchmark {
     private EngineBranchBenchmark() {}
 
+    /** The benchmarks' small Llama: 4 layers, d=256, GQA 8/2, vocab 4096 (≈ 4.9M parameters). */
+    static ModelConfig smallLlama() {
+        return ModelConfig.builder(ModelFamily.LLAMA).vocabSize(4096).hiddenSize(256).intermediateSize(704)
+                .numLayers(4).numHeads(8).numKvHeads(2).maxPositionEmbeddings(4096).build();
+    }
+
     public static void main(String[] args) {
         int T = args.length > 0 ? Integer.parseInt(args[0]) : 256;
         int maxNew = args.length > 1 ? Integer.parseInt(args[1]) : 32;
@@ -42,9 +48,7 @@ public final class EngineBranchBenchmark {
         boolean engineOnly = args.length > 4 && args[4].equals("engine-only");
         Loader.load(torch.class);
         torch.set_num_threads(1);
-        // A small Llama: 4 layers, d=256, GQA 8/2, vocab 4096 (≈ 4.9M parameters).
-        ModelConfig config = ModelConfig.builder(ModelFamily.LLAMA).vocabSize(4096).hiddenSize(256).intermediateSize(704)
-                .numLayers(4).numHeads(8).numKvHeads(2).maxPositionEmbeddings(4096).build();
+        ModelConfig config = smallLlama();
         CausalLM model = CausalLM.randomInit(config, 1234);
         Random rnd = new Random(42);
         long[] traj = new long[T];
