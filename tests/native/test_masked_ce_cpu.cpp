@@ -198,7 +198,15 @@ void threads_and_chunks_agree(std::mt19937_64 &rng) {
             std::snprintf(name, sizeof name, "threads=%d chunk_rows=%lld agrees with threads=1, one chunk", threads,
                           (long long)rows);
             check(std::fabs(r.loss - base.loss) <= 1e-6 * std::fabs(base.loss), name, "loss");
-            check(rel_err(r.dh.data(), dh_ref) <= 1e-6, name, "dh");
+            // dh = G·W sums V = 3001 products per element, and the chunk size decides which OpenBLAS
+            // kernel adds them (GEMV for one row; on AVX-512 hosts small-matrix kernels for a few rows),
+            // so the order differs between chunkings: ~sqrt(V)·eps of the row's sum, ~1e-5 of max|dh| at
+            // the worst of its 6000 elements. A chunking bug would be off by order 1. dW sums only N
+            // rows and is compared at 1e-6.
+            const double dh_err = rel_err(r.dh.data(), dh_ref);
+            char dh_detail[64];
+            std::snprintf(dh_detail, sizeof dh_detail, "dh rel. err %.3g > 3e-5", dh_err);
+            check(dh_err <= 3e-5, name, dh_detail);
             check(rel_err(r.dW.data(), dW_ref) <= 1e-6, name, "dW");
             const Run again = run(threads, rows * row);
             check(std::memcmp(&again.loss, &r.loss, sizeof(float)) == 0, name, "loss not bitwise repeatable");
