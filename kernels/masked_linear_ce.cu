@@ -17,6 +17,7 @@
  *                  the input dtype (fp32: in place over Z)
  *        GEMM 2:   dHc [R, D] = (1/s) · G · W, then scattered to dh[idx]  (fp32 out)
  *        GEMM 3:   dW += (1/s) · Gᵀ · Hc                                (β = 1: no atomics, no locks)
+ *                  LP_DW_STORE: dW in the input dtype, β = 0 on the first chunk (no read of dW at all)
  *      s is a power of two (exact to apply and undo) that puts max |w/denom| in [2^14, 2^15): for fp16
  *      the gradient rows would otherwise underflow (w/denom · p is often below fp16's 6e-8); bf16 has
  *      fp32's range and the same scale does no harm. For fp32 inputs s = 1.
@@ -383,13 +384,14 @@ public:
         return LP_OK;
     }
 
-    /* Column-major C[m, n] = alpha · op(A) · op(B) + beta · C, A and B in `ab`, C fp32, fp32 compute. */
+    /* Column-major C[m, n] = alpha · op(A) · op(B) + beta · C, A and B in `ab`, C in `c_type` (fp32 unless
+     * said), fp32 compute. */
     int gemm(const char *what, cublas::cublasOperation_t ta, cublas::cublasOperation_t tb, int64_t m, int64_t n,
-             int64_t k, float alpha, const void *A, int64_t lda, const void *B, int64_t ldb, float beta, float *C,
-             int64_t ldc, cudaDataType_t ab) const {
+             int64_t k, float alpha, const void *A, int64_t lda, const void *B, int64_t ldb, float beta, void *C,
+             int64_t ldc, cudaDataType_t ab, cudaDataType_t c_type = CUDA_R_32F) const {
         const cublas::cublasStatus_t st =
             api_->gemm_ex(handle_, ta, tb, int(m), int(n), int(k), &alpha, A, ab, int(lda), B, ab, int(ldb), &beta, C,
-                          CUDA_R_32F, int(ldc), cublas::CUBLAS_COMPUTE_32F, cublas::CUBLAS_GEMM_DEFAULT);
+                          c_type, int(ldc), cublas::CUBLAS_COMPUTE_32F, cublas::CUBLAS_GEMM_DEFAULT);
         if (st != cublas::CUBLAS_STATUS_SUCCESS)
             return fail(LP_ERR_CUDA, "masked linear-CE: cublasGemmEx (%s, m=%lld n=%lld k=%lld) returned status %d",
                         what, (long long)m, (long long)n, (long long)k, st);
@@ -412,8 +414,8 @@ constexpr cudaDataType_t cuda_type() {
  * --------------------------------------------------------------------------------------------- */
 template <typename T>
 int run(const T *h, const T *W, const int64_t *y, const float *w, int64_t N, int64_t D, int64_t V, double denom,
-        float *loss_out, float *dh, float *dW, float *logp_out, float *entropy_out, const Plan &p, unsigned char *ws,
-        cudaStream_t st) {
+        float *loss_out, float *dh, void *dW, int dw_mode, float *logp_out, float *entropy_out, const Plan &p,
+        unsigned char *ws, cudaStream_t st) {
     PooledHandle blas;
     int status = blas.acquire(st);
     if (status != LP_OK) return status;
@@ -441,6 +443,9 @@ int run(const T *h, const T *W, const int64_t *y, const float *w, int64_t N, int
     LPCUDA_CHECK(cudaMemcpyAsync(&host, header, sizeof host, cudaMemcpyDeviceToHost, st), "cudaMemcpyAsync(row count)");
     LPCUDA_CHECK(cudaStreamSynchronize(st), "cudaStreamSynchronize (row count)");
     const int64_t M = host.count;
+    const bool store = dw_mode == LP_DW_STORE;
+    if (dW && store && M == 0) /* nothing selected: the stored gradient is zero */
+        LPCUDA_CHECK(cudaMemsetAsync(dW, 0, sizeof(T) * size_t(V) * size_t(D), st), "cudaMemsetAsync(dW)");
 
     /* The gradient scale: a power of two, exact to apply and undo. */
     float gscale = 1.f;
@@ -478,9 +483,10 @@ int run(const T *h, const T *W, const int64_t *y, const float *w, int64_t N, int
                 scatter_rows_kernel<<<grid, COPY_NT, 0, st>>>(dHc, idx + c0, D, dh);
                 LPCUDA_CHECK_LAUNCH("scatter_rows_kernel");
             }
-            if (dW) { /* dWᵀ[D, V] += (Hc as D×rn) · op_T(G as V×rn) */
-                status = blas.gemm("dW", cublas::CUBLAS_OP_N, cublas::CUBLAS_OP_T, D, V, rn, inv, Hc, D, G, V, 1.f, dW,
-                                   D, ab);
+            if (dW) { /* dWᵀ[D, V] += (Hc as D×rn) · op_T(G as V×rn); stored: the first chunk writes it */
+                const float beta = store && c0 == 0 ? 0.f : 1.f;
+                status = blas.gemm("dW", cublas::CUBLAS_OP_N, cublas::CUBLAS_OP_T, D, V, rn, inv, Hc, D, G, V, beta, dW,
+                                   D, ab, store ? ab : CUDA_R_32F);
                 if (status != LP_OK) return status;
             }
         }
@@ -523,7 +529,7 @@ LPCUDA_EXPORT int64_t lpcuda_masked_linear_ce_workspace_size(int64_t N, int64_t 
 
 LPCUDA_EXPORT int lpcuda_masked_linear_ce(const void *h, const void *W, int dtype, const int64_t *y, const float *w,
                                           int64_t N, int64_t D, int64_t V, double denom, float *loss_out, float *dh,
-                                          float *dW, float *logp_out, float *entropy_out, void *workspace,
+                                          void *dW, int dw_mode, float *logp_out, float *entropy_out, void *workspace,
                                           int64_t workspace_bytes, int64_t chunk_bytes, void *stream) {
     using namespace lpcuda;
     using namespace lpcuda::mlce;
@@ -537,9 +543,13 @@ LPCUDA_EXPORT int lpcuda_masked_linear_ce(const void *h, const void *W, int dtyp
     if (chunk_bytes < 0)
         return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_masked_linear_ce: chunk budget must be >= 0 (got %lld)",
                     static_cast<long long>(chunk_bytes));
+    if (dw_mode != LP_DW_ACCUMULATE_F32 && dw_mode != LP_DW_STORE)
+        return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_masked_linear_ce: unknown dW mode %d", dw_mode);
     cudaStream_t stm = static_cast<cudaStream_t>(stream);
-    if (N == 0) { /* nothing selected: loss 0, dh (empty), dW unchanged */
+    if (N == 0) { /* nothing selected: loss 0, dh (empty), dW unchanged (accumulated) or zero (stored) */
         LPCUDA_CHECK(cudaMemsetAsync(loss_out, 0, sizeof(float), stm), "cudaMemsetAsync(loss_out)");
+        if (dW && dw_mode == LP_DW_STORE)
+            LPCUDA_CHECK(cudaMemsetAsync(dW, 0, dtype_size(dtype) * size_t(V) * size_t(D), stm), "cudaMemsetAsync(dW)");
         return LP_OK;
     }
     if (!h || !W || !y || !w)
@@ -571,13 +581,13 @@ LPCUDA_EXPORT int lpcuda_masked_linear_ce(const void *h, const void *W, int dtyp
     switch (dtype) {
         case LP_F32:
             return run(static_cast<const float *>(h), static_cast<const float *>(W), y, w, N, D, V, denom, loss_out,
-                       dh, dW, logp_out, entropy_out, p, ws, stm);
+                       dh, dW, dw_mode, logp_out, entropy_out, p, ws, stm);
         case LP_BF16:
             return run(static_cast<const __nv_bfloat16 *>(h), static_cast<const __nv_bfloat16 *>(W), y, w, N, D, V,
-                       denom, loss_out, dh, dW, logp_out, entropy_out, p, ws, stm);
+                       denom, loss_out, dh, dW, dw_mode, logp_out, entropy_out, p, ws, stm);
         case LP_F16:
             return run(static_cast<const __half *>(h), static_cast<const __half *>(W), y, w, N, D, V, denom,
-                       loss_out, dh, dW, logp_out, entropy_out, p, ws, stm);
+                       loss_out, dh, dW, dw_mode, logp_out, entropy_out, p, ws, stm);
         default:
             return fail(LP_ERR_INVALID_ARGUMENT, "lpcuda_masked_linear_ce: unknown dtype %d", dtype);
     }

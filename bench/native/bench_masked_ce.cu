@@ -16,9 +16,13 @@
  *   forward logits  2·M·D·V,   dh = G·W  2·M·D·V,   dW += Gᵀ·h  2·M·D·V   →  6·M·D·V,
  * which is also what the kernel executes (three cuBLAS GEMMs per chunk, nothing recomputed).
  * --chunk-bytes sets the kernel's chunk budget (default 0: LP_CUDA_CE_DEFAULT_CHUNK_BYTES).
+ * --grads dh|none (a diagnostic, not a peer comparison): pass dW = NULL (loss and dh only) or also
+ * dh = NULL (forward only), to see what each output costs; FLOPs then count 4·M·D·V or 2·M·D·V.
+ * --dw store: dW in the input dtype, overwritten (LP_DW_STORE), what the PyTorch peers write, instead
+ * of the default fp32 accumulation (LP_DW_ACCUMULATE_F32).
  *
  * Memory: `device_mb` is what the call needs on the device besides nothing else: inputs (h, W, y, w),
- * outputs (loss, dh fp32, dW fp32) and the workspace; `memgetinfo_mb` is the same read as a
+ * outputs (loss, dh fp32, dW fp32 or, --dw store, in the input dtype) and the workspace; `memgetinfo_mb` is the same read as a
  * cudaMemGetInfo delta (free before allocating - lowest free seen), which also catches allocations the
  * kernel might make on its own (it should make none).
  */
@@ -52,6 +56,8 @@ struct Options {
     int warmup = 3;
     int iters = 10;
     int64_t chunk_bytes = 0;
+    int grads = 2; /* 2: dh and dW, 1: dh only, 0: forward only */
+    int dw_mode = LP_DW_ACCUMULATE_F32;
     std::vector<Config> configs;
 };
 
@@ -104,6 +110,7 @@ cudaError_t fill(void *p, int dtype, int64_t n, float scale, uint64_t seed) {
 void run(const Config &c, const Options &o, const std::string &device, uint64_t seed) {
     const int64_t N = c.N, D = c.D, V = c.V;
     const size_t esz = c.dtype == LP_F32 ? 4 : 2;
+    const size_t dw_esz = o.dw_mode == LP_DW_STORE ? esz : 4; /* dW: input dtype when stored, else fp32 */
     std::string error;
     std::vector<float> times;
     int64_t valid = 0;
@@ -149,14 +156,14 @@ void run(const Config &c, const Options &o, const std::string &device, uint64_t 
     BCK(cudaMalloc(&w, size_t(N) * 4));
     BCK(cudaMalloc(&d_loss, 4));
     BCK(cudaMalloc(&dh, size_t(N * D) * 4));
-    BCK(cudaMalloc(&dW, size_t(V * D) * 4));
+    BCK(cudaMalloc(&dW, size_t(V * D) * dw_esz));
     BCK(cudaMalloc(&ws, size_t(std::max<int64_t>(ws_bytes, 1))));
     device_bytes = double(N * D) * esz + double(V * D) * esz + double(N) * 12 + 4 + double(N * D) * 4 +
-                   double(V * D) * 4 + double(ws_bytes);
+                   double(V * D) * double(dw_esz) + double(ws_bytes);
     /* logits ~ N(0, 2^2): h ~ U(-1,1), W ~ U(-1,1) * 2 sqrt(3/D) */
     BCK(fill(h, c.dtype, N * D, 1.0f, seed * 3 + 1));
     BCK(fill(W, c.dtype, V * D, 2.0f * std::sqrt(3.0f / float(D)), seed * 3 + 2));
-    BCK(cudaMemset(dW, 0, size_t(V * D) * 4));
+    BCK(cudaMemset(dW, 0, size_t(V * D) * dw_esz));
     BCK(cudaMemcpy(y, hy.data(), size_t(N) * 8, cudaMemcpyHostToDevice));
     BCK(cudaMemcpy(w, hw.data(), size_t(N) * 4, cudaMemcpyHostToDevice));
     BCK(cudaDeviceSynchronize());
@@ -165,8 +172,9 @@ void run(const Config &c, const Options &o, const std::string &device, uint64_t 
     for (int it = 0; it < o.warmup + o.iters; ++it) {
         if (it == o.warmup + o.iters - 1) BCK(cudaMemsetAsync(d_loss, 0xFF, 4, stream)); /* poison: last run must write it */
         BCK(cudaEventRecord(start, stream));
-        const int rc = lp_cuda_masked_linear_ce(h, W, c.dtype, y, w, N, D, V, double(std::max<int64_t>(valid, 1)),
-                                                d_loss, dh, dW, nullptr, nullptr, ws, ws_bytes, o.chunk_bytes, stream);
+        const int rc = lp_cuda_masked_linear_ce_ex(h, W, c.dtype, y, w, N, D, V, double(std::max<int64_t>(valid, 1)),
+                                                   d_loss, o.grads >= 1 ? dh : nullptr, o.grads >= 2 ? dW : nullptr,
+                                                   o.dw_mode, nullptr, nullptr, ws, ws_bytes, o.chunk_bytes, stream);
         if (rc != LP_OK) {
             error = std::string("lp_cuda_masked_linear_ce: ") + lp_last_error();
             goto done;
@@ -207,12 +215,17 @@ done:
     const double med = times.size() % 2 ? times[times.size() / 2]
                                         : 0.5 * (times[times.size() / 2 - 1] + times[times.size() / 2]);
     const double p90 = times[std::min(times.size() - 1, size_t(std::ceil(0.9 * double(times.size()))) - 1)];
-    const double flops = 6.0 * double(valid) * double(D) * double(V);
+    const double flops = 2.0 * (1 + o.grads) * double(valid) * double(D) * double(V);
+    const char *flop_count = o.grads == 2 ? "6*valid_tokens*D*V (fwd+dh+dW)"
+                             : o.grads == 1 ? "4*valid_tokens*D*V (fwd+dh; dW not asked)"
+                                            : "2*valid_tokens*D*V (fwd only)";
     const bool finite = std::isfinite(loss);
     std::printf(",\"status\":\"%s\",\"ms_median\":%.4f,\"ms_min\":%.4f,\"ms_p90\":%.4f,\"warmup\":%d,\"iters\":%d,"
-                "\"flops_counted\":%.6e,\"flop_count\":\"6*valid_tokens*D*V (fwd+dh+dW)\",\"chunk_bytes\":%" PRId64 ","
+                "\"flops_counted\":%.6e,\"flop_count\":\"%s\",\"grads\":\"%s\",\"dw\":\"%s\",\"chunk_bytes\":%" PRId64 ","
                 "\"tflops\":%.2f,\"device_mb\":%.1f,\"workspace_mb\":%.1f,\"memgetinfo_mb\":%.1f,\"loss\":%.6g}\n",
-                finite ? "ok" : "error", med, double(times.front()), p90, o.warmup, o.iters, flops, o.chunk_bytes,
+                finite ? "ok" : "error", med, double(times.front()), p90, o.warmup, o.iters, flops, flop_count,
+                o.grads == 2 ? "dh,dW" : o.grads == 1 ? "dh" : "none",
+                o.dw_mode == LP_DW_STORE ? "store, input dtype" : "accumulate, fp32", o.chunk_bytes,
                 flops / (med * 1e-3) / 1e12, device_bytes / 1048576.0, double(ws_bytes) / 1048576.0,
                 free_low == SIZE_MAX ? -1.0 : double(free0 - std::min(free0, free_low)) / 1048576.0, double(loss));
     std::fflush(stdout);
@@ -242,7 +255,16 @@ bool parse(int argc, char **argv, Options &o) {
         } else if (a == "--warmup") o.warmup = std::atoi(need().c_str());
         else if (a == "--iters") o.iters = std::atoi(need().c_str());
         else if (a == "--chunk-bytes") o.chunk_bytes = std::atoll(need().c_str());
-        else return false;
+        else if (a == "--grads") {
+            const std::string g = need();
+            o.grads = g == "all" ? 2 : g == "dh" ? 1 : g == "none" ? 0 : -1;
+            if (o.grads < 0) return false;
+        } else if (a == "--dw") {
+            const std::string m = need();
+            if (m == "store") o.dw_mode = LP_DW_STORE;
+            else if (m == "accumulate") o.dw_mode = LP_DW_ACCUMULATE_F32;
+            else return false;
+        } else return false;
     }
     /* bench/gpu/run.sh --quick: a short run that still warms up and takes a median */
     const char *quick = std::getenv("LP_BENCH_QUICK");
@@ -270,7 +292,7 @@ int main(int argc, char **argv) {
     if (!parse(argc, argv, o)) {
         std::fprintf(stderr,
                      "usage: %s [--n N --d D --v V --density P [--dtype bf16|f16|f32]] [--warmup 3] [--iters 10]"
-                     " [--chunk-bytes B]\n"
+                     " [--chunk-bytes B] [--grads all|dh|none] [--dw accumulate|store]\n"
                      "       (no size arguments: the default configurations)\n",
                      argv[0]);
         return 2;

@@ -169,6 +169,23 @@ LP_API int lp_cuda_masked_linear_ce(const void *h, const void *W, int dtype, con
                              float *logp_out, float *entropy_out,
                              void *workspace, int64_t workspace_bytes, int64_t chunk_bytes, void *stream);
 
+/* How lp_cuda_masked_linear_ce_ex writes the weight gradient. */
+typedef enum lp_dw_mode {
+    LP_DW_ACCUMULATE_F32 = 0, /* dW [V, D] fp32, accumulated (+=): lp_cuda_masked_linear_ce's contract */
+    LP_DW_STORE = 1           /* dW [V, D] in `dtype`, overwritten: what autograd writes into the fresh
+                                 .grad of weights in that dtype. No fp32 read-modify-write of V·D values:
+                                 at V = 128256, D = 4096 that is 4 GB of traffic per call saved. With more
+                                 than one chunk the chunks' partial sums are added in `dtype` (one rounding
+                                 per chunk); fp16 gradients can underflow as PyTorch's fp16 .grad does. */
+} lp_dw_mode;
+
+/* lp_cuda_masked_linear_ce with the weight gradient written as dw_mode says (dW may be NULL, as there). */
+LP_API int lp_cuda_masked_linear_ce_ex(const void *h, const void *W, int dtype, const int64_t *y, const float *w,
+                                       int64_t N, int64_t D, int64_t V, double denom,
+                                       float *loss_out, float *dh, void *dW, int dw_mode,
+                                       float *logp_out, float *entropy_out,
+                                       void *workspace, int64_t workspace_bytes, int64_t chunk_bytes, void *stream);
+
 /* ---------------------------------------------------------------------------------------------
  * Device memory and device facts, so that Java (without libtorch) and the native harnesses can drive
  * the CUDA kernels. All act on the device lp_cuda_load selected (the most capable one). Each

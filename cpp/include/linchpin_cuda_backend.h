@@ -21,7 +21,8 @@ extern "C" {
 /* 5: the masked linear-CE takes a chunk budget (cuBLAS GEMMs on bounded chunks). */
 /* 6: lpcuda_init selects the device, lpcuda_use_device; staircase attention takes query rows;
  *    lpcuda_topk / lpcuda_sample take V_valid (padded vocabulary rows are never chosen). */
-#define LPCUDA_ABI_VERSION 6
+/* 7: the masked linear-CE takes a dW mode (lp_dw_mode); dW is void *. */
+#define LPCUDA_ABI_VERSION 7
 
 int lpcuda_abi_version(void);
 const char *lpcuda_last_error(void);
@@ -39,7 +40,7 @@ int64_t lpcuda_masked_linear_ce_workspace_size(int64_t N, int64_t D, int64_t V, 
 
 int lpcuda_masked_linear_ce(const void *h, const void *W, int dtype, const int64_t *y, const float *w,
                             int64_t N, int64_t D, int64_t V, double denom,
-                            float *loss_out, float *dh, float *dW,
+                            float *loss_out, float *dh, void *dW, int dw_mode,
                             float *logp_out, float *entropy_out,
                             void *workspace, int64_t workspace_bytes, int64_t chunk_bytes, void *stream);
 
@@ -140,7 +141,7 @@ typedef int (*lpcuda_device_count_fn)(void);
 typedef int64_t (*lpcuda_masked_linear_ce_workspace_size_fn)(int64_t, int64_t, int64_t, int, int64_t);
 typedef int (*lpcuda_masked_linear_ce_fn)(const void *, const void *, int, const int64_t *, const float *,
                                           int64_t, int64_t, int64_t, double,
-                                          float *, float *, float *, float *, float *,
+                                          float *, float *, void *, int, float *, float *,
                                           void *, int64_t, int64_t, void *);
 typedef int (*lpcuda_malloc_fn)(size_t, void **);
 typedef int (*lpcuda_free_fn)(void *);

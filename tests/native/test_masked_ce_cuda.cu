@@ -356,6 +356,39 @@ Outcome run_case(const Case &cs, cudaStream_t created_stream, std::string &summa
                 max0 = std::max(max0, std::fabs(double(dW0[k])));
             }
             check_array(out, summary, "dW", inc, inc_ref, b_rtol, b_arel, b_floor + 4.0 * 0x1p-24 * max0);
+
+            /* LP_DW_STORE: the same gradient in the input dtype, overwriting a poisoned buffer (NaN bits), so
+             * every element must be written, also when no row is selected. With several chunks the
+             * partial sums are added in that dtype: one rounding (<= 1 ulp of the scale) per chunk. */
+            void *d_dWs = nullptr;
+            CK(cudaMalloc(&d_dWs, W.size() * esz));
+            poison(d_dWs, W.size() * esz);
+            CK(cudaDeviceSynchronize());
+            const int rc3 = lp_cuda_masked_linear_ce_ex(d_h, d_W, dt, d_y, d_w, N, D, V, denom, d_loss, nullptr, d_dWs,
+                                                        LP_DW_STORE, nullptr, nullptr, d_ws, ws_bytes, chunk, stream);
+            if (rc3 != LP_OK) {
+                out.fail(fmt("LP_DW_STORE run returned %d: %s", rc3, lp_last_error()));
+            } else {
+                CK(cudaStreamSynchronize(stream));
+                std::vector<double> stored(W.size());
+                if (dt == LP_F32) {
+                    std::vector<float> tmp(W.size());
+                    CK(cudaMemcpy(tmp.data(), d_dWs, tmp.size() * 4, cudaMemcpyDeviceToHost));
+                    for (size_t k = 0; k < tmp.size(); ++k) stored[k] = tmp[k];
+                } else {
+                    std::vector<uint16_t> tmp(W.size());
+                    CK(cudaMemcpy(tmp.data(), d_dWs, tmp.size() * 2, cudaMemcpyDeviceToHost));
+                    for (size_t k = 0; k < tmp.size(); ++k) stored[k] = from_bits16(tmp[k], dt);
+                }
+                const int64_t chunks =
+                    cs.chunk_rows > 0 ? std::max<int64_t>(1, (selected + cs.chunk_rows - 1) / cs.chunk_rows) : 1;
+                const double ulp = dt == LP_F32 ? 0x1p-23 : dt == LP_BF16 ? 0x1p-7 : 0x1p-10;
+                double scale = 0.0;
+                for (double v : inc_ref) scale = std::max(scale, std::fabs(v));
+                check_array(out, summary, "dW_store", stored, inc_ref, b_rtol, b_arel,
+                            b_floor + 4.0 * 0x1p-24 * max0 + double(chunks) * ulp * scale);
+            }
+            CK(cudaFree(d_dWs));
         }
 
         /* determinism of the forward: a second run gives bitwise the same loss / logp / entropy */
@@ -535,6 +568,18 @@ int main(int argc, char **argv) {
             std::printf("PASS  dtype=7 refused (%d: %s)\n", rc, lp_last_error());
             ++passed;
         }
+    }
+
+    /* an unknown dW mode must be refused, naming it */
+    {
+        const int rc = lp_cuda_masked_linear_ce_ex(reinterpret_cast<void *>(16), reinterpret_cast<void *>(16), LP_BF16,
+                                                   reinterpret_cast<int64_t *>(16), reinterpret_cast<float *>(16), 10,
+                                                   64, 1000, 1.0, reinterpret_cast<float *>(16), nullptr,
+                                                   reinterpret_cast<void *>(16), 5, nullptr, nullptr, nullptr, 0, 0,
+                                                   stream);
+        const bool ok = rc == LP_ERR_INVALID_ARGUMENT && std::strstr(lp_last_error(), "dW mode 5") != nullptr;
+        std::printf("%s  dW mode 5 refused (%d: %s)\n", ok ? "PASS" : "FAIL", rc, lp_last_error());
+        (ok ? passed : failed)++;
     }
 
     /* a chunk budget below one row must be refused, by the size query and by the call */

@@ -212,6 +212,15 @@ LP_API int lp_cuda_masked_linear_ce(const void *h, const void *W, int dtype, con
                                     int64_t N, int64_t D, int64_t V, double denom,
                                     float *loss_out, float *dh, float *dW, float *logp_out, float *entropy_out,
                                     void *workspace, int64_t workspace_bytes, int64_t chunk_bytes, void *stream) {
+    return lp_cuda_masked_linear_ce_ex(h, W, dtype, y, w, N, D, V, denom, loss_out, dh, dW, LP_DW_ACCUMULATE_F32,
+                                       logp_out, entropy_out, workspace, workspace_bytes, chunk_bytes, stream);
+}
+
+LP_API int lp_cuda_masked_linear_ce_ex(const void *h, const void *W, int dtype, const int64_t *y, const float *w,
+                                       int64_t N, int64_t D, int64_t V, double denom,
+                                       float *loss_out, float *dh, void *dW, int dw_mode, float *logp_out,
+                                       float *entropy_out, void *workspace, int64_t workspace_bytes,
+                                       int64_t chunk_bytes, void *stream) {
     lp::clear_error();
     const CudaBackend *b = nullptr;
     if (int st = enter(&b); st != LP_OK) return st;
@@ -219,6 +228,8 @@ LP_API int lp_cuda_masked_linear_ce(const void *h, const void *W, int dtype, con
                                                  (long long)N, (long long)D, (long long)V);
     if (dtype != LP_F32 && dtype != LP_BF16 && dtype != LP_F16)
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "unknown dtype code %d", dtype);
+    if (dw_mode != LP_DW_ACCUMULATE_F32 && dw_mode != LP_DW_STORE)
+        return lp::fail(LP_ERR_INVALID_ARGUMENT, "unknown dW mode %d (LP_DW_ACCUMULATE_F32 or LP_DW_STORE)", dw_mode);
     if (!std::isfinite(denom) || denom == 0.0)
         return lp::fail(LP_ERR_INVALID_ARGUMENT, "denominator must be finite and nonzero, got %g", denom);
     if ((N > 0 && (h == nullptr || y == nullptr || w == nullptr)) || W == nullptr || loss_out == nullptr)
@@ -228,8 +239,8 @@ LP_API int lp_cuda_masked_linear_ce(const void *h, const void *W, int dtype, con
         return lp::fail(LP_ERR_INVALID_ARGUMENT,
                         "chunk budget of %lld bytes is below the %lld bytes one row needs (D=%lld, V=%lld)",
                         (long long)chunk_bytes, (long long)row_bytes, (long long)D, (long long)V);
-    int status = b->masked_linear_ce(h, W, dtype, y, w, N, D, V, denom, loss_out, dh, dW, logp_out, entropy_out,
-                                     workspace, workspace_bytes, chunk_bytes, stream);
+    int status = b->masked_linear_ce(h, W, dtype, y, w, N, D, V, denom, loss_out, dh, dW, dw_mode, logp_out,
+                                     entropy_out, workspace, workspace_bytes, chunk_bytes, stream);
     if (status != LP_OK) return lp::fail(status, "%s", b->last_error());
     return LP_OK;
 }
