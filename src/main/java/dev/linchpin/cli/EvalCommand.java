@@ -2,6 +2,8 @@ package dev.linchpin.cli;
 
 import dev.linchpin.eval.EvalOptions;
 import dev.linchpin.eval.EvalRun;
+import dev.linchpin.options.EngineOptions;
+import dev.linchpin.options.PromptOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,7 +76,7 @@ public final class EvalCommand implements Callable<Integer> {
         progress.terminal();   // a bad --progress fails before any work
         List<Integer> k = ks == null || ks.isEmpty() ? EvalOptions.defaultKs(samples) : new ArrayList<>(ks);
         EvalOptions options = new EvalOptions(samples, k, temperature, topP, seed, maxNewTokens, maxExamples, batchSize, maxBranches);
-        return new EvalRun.Settings(model, data, out, prompts.format(), prompts.style(), prompts.promptTemplate, prompts.systemPrompt,
-                options, kvBudgetBytes, engine.threads, engine.device());
+        return new EvalRun.Settings(model, data, out, prompts.format(), prompts.style(), prompts.template(), prompts.systemPrompt(),
+                options, kvBudgetBytes, engine.threads(), engine.device());
     }
 }

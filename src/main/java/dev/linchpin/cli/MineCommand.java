@@ -4,6 +4,9 @@ import dev.linchpin.mine.MiningOptions;
 import dev.linchpin.mine.MiningRun;
 import dev.linchpin.mine.MiningSummary;
 import dev.linchpin.mine.Shard;
+import dev.linchpin.options.EngineOptions;
+import dev.linchpin.options.MiningFlags;
+import dev.linchpin.options.PromptOptions;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -36,30 +39,8 @@ public final class MineCommand implements Callable<Integer> {
     PromptOptions prompts;
     @Option(names = "--shard", defaultValue = "0/1", paramLabel = "i/n", description = "Mine examples whose data position is i mod n (default: ${DEFAULT-VALUE}).")
     String shard;
-    @Option(names = {"--k", "-k"}, defaultValue = "2", description = "Alternatives per position: ranks 2..k+1 (default: ${DEFAULT-VALUE}).")
-    int k;
-    @Option(names = "--rollouts", defaultValue = "1", description = "Continuations per alternative; > 1 needs --temperature > 0 (default: ${DEFAULT-VALUE}).")
-    int rollouts;
-    @Option(names = "--temperature", defaultValue = "0", description = "0: greedy continuations; > 0: sampled (default: ${DEFAULT-VALUE}).")
-    double temperature;
-    @Option(names = "--top-p", defaultValue = "1", description = "Nucleus mass of sampled continuations (default: ${DEFAULT-VALUE}).")
-    double topP;
-    @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
-    long seed;
-    @Option(names = "--failure-threshold", defaultValue = "1", description = "An alternative fails iff at least this fraction of its continuations is wrong (default: ${DEFAULT-VALUE}).")
-    double failureThreshold;
-    @Option(names = "--span-start", defaultValue = "0", description = "First response position examined (default: ${DEFAULT-VALUE}).")
-    int spanStart;
-    @Option(names = "--span-end", defaultValue = "-1", description = "One past the last response position examined; -1: to the end, EOS included (default: ${DEFAULT-VALUE}).")
-    int spanEnd;
-    @Option(names = "--max-new-tokens", defaultValue = "256", description = "Greedy response budget (default: ${DEFAULT-VALUE}).")
-    int maxNewTokens;
-    @Option(names = "--branch-margin", defaultValue = "64", description = "A branched response has at most min(max-new-tokens, response length + margin) tokens (default: ${DEFAULT-VALUE}).")
-    int branchMargin;
-    @Option(names = "--batch-size", defaultValue = "8", description = "Examples per batch; records are flushed per batch (default: ${DEFAULT-VALUE}).")
-    int batchSize;
-    @Option(names = "--max-branches", defaultValue = "64", description = "Branches decoding at once (default: ${DEFAULT-VALUE}).")
-    int maxBranches;
+    @Mixin
+    MiningFlags mining;
     @Mixin
     EngineOptions engine;
     @Mixin
@@ -82,10 +63,9 @@ public final class MineCommand implements Callable<Integer> {
         require(out, "--out");
         long kvBudgetBytes = engine.kvBudgetBytes();
         progress.terminal();   // a bad --progress fails before any work
-        MiningOptions options = new MiningOptions(k, rollouts, temperature, topP, seed, failureThreshold, spanStart, spanEnd,
-                maxNewTokens, branchMargin, batchSize, maxBranches);
-        return new MiningRun.Settings(model, data, out, prompts.format(), prompts.style(), prompts.promptTemplate,
-                prompts.systemPrompt, Shard.parse(shard), options, kvBudgetBytes, engine.threads, engine.device());
+        MiningOptions options = mining.options();
+        return new MiningRun.Settings(model, data, out, prompts.format(), prompts.style(), prompts.template(),
+                prompts.systemPrompt(), Shard.parse(shard), options, kvBudgetBytes, engine.threads(), engine.device());
     }
 
     private static void require(Object value, String option) {

@@ -3,6 +3,7 @@ package dev.linchpin.cli;
 import dev.linchpin.defaults.DefaultConfig;
 import dev.linchpin.defaults.EmbeddedDefault;
 import dev.linchpin.distributed.Rendezvous;
+import dev.linchpin.options.PromptOptions;
 import dev.linchpin.progress.ProgressListener;
 import dev.linchpin.train.FineTuneConfig;
 import dev.linchpin.train.Normalization;
@@ -210,7 +211,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (data == null) throw new IllegalArgumentException("--data is required");
         if (kind.needsMasks() && masks == null) throw new IllegalArgumentException("--masks is required for --objective " + objective);
         return TrainingRun.Settings.builder(modelDir, kind, out).data(data, prompts.format())
-                .prompts(prompts.style(), prompts.promptTemplate, prompts.systemPrompt).masks(masks).config(cfg)
+                .prompts(prompts.style(), prompts.template(), prompts.systemPrompt()).masks(masks).config(cfg)
                 .sftKeyStage1Steps(stage1Steps).lora(new TrainingRun.Lora(loraRank, loraAlpha, loraTargets)).device(target)
                 .resume(resume).dataParallel(rendezvous).build();
     }

@@ -1,10 +1,9 @@
 package dev.linchpin.spark;
 
 import dev.linchpin.UserError;
-import dev.linchpin.data.DatasetFormat;
-import dev.linchpin.data.PromptEncoder;
-import dev.linchpin.engine.EngineDevice;
-import dev.linchpin.mine.MiningOptions;
+import dev.linchpin.options.EngineOptions;
+import dev.linchpin.options.MiningFlags;
+import dev.linchpin.options.PromptOptions;
 import dev.linchpin.progress.ProgressListener;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -15,14 +14,15 @@ import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaSparkContext;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
  * {@code spark-submit --class dev.linchpin.spark.SparkMining linchpin.jar ...}: {@code linchpin mine} on a
- * Spark cluster. It takes {@code mine}'s options with the same names, defaults and meaning (a test keeps
- * them equal), except {@code --shard i/n}, which becomes {@code --shards n} (all of them, one task each),
+ * Spark cluster. It takes {@code mine}'s options through the same option groups ({@link dev.linchpin.options}),
+ * except {@code --shard i/n}, which becomes {@code --shards n} (all of them, one task each),
  * and {@code --config}/{@code --progress}, which a cluster job has no use for. This is its own picocli
  * command rather than a {@code linchpin} subcommand: the launcher's classpath has no Spark, and nothing
  * outside this package may need Spark's classes.
@@ -49,46 +49,13 @@ public final class SparkMining implements Callable<Integer> {
     @Option(names = "--checkpoint-seconds", defaultValue = "60", paramLabel = "S",
             description = "A task publishes its shard's progress at most every S seconds, for retries to resume from (default: ${DEFAULT-VALUE}).")
     long checkpointSeconds;
-    // mine's options, same names, defaults and descriptions (SparkMiningOptionsTest compares them)
-    @Option(names = "--format", defaultValue = "auto", description = "Data format: auto, gsm8k, math, prompt-completion, messages (default: ${DEFAULT-VALUE}).")
-    String format;
-    @Option(names = "--prompt-format", defaultValue = "auto", description = "auto (chat if the tokenizer has a chat template), base or chat; "
-            + "training on masks must use what mining used (default: ${DEFAULT-VALUE}).")
-    String promptFormat;
-    @Option(names = "--prompt-template", description = "Base: the prompt template; chat: the user-message template; contains {question}.")
-    String promptTemplate;
-    @Option(names = "--system-prompt", description = "Chat: a system message put first.")
-    String systemPrompt;
-    @Option(names = {"--k", "-k"}, defaultValue = "2", description = "Alternatives per position: ranks 2..k+1 (default: ${DEFAULT-VALUE}).")
-    int k;
-    @Option(names = "--rollouts", defaultValue = "1", description = "Continuations per alternative; > 1 needs --temperature > 0 (default: ${DEFAULT-VALUE}).")
-    int rollouts;
-    @Option(names = "--temperature", defaultValue = "0", description = "0: greedy continuations; > 0: sampled (default: ${DEFAULT-VALUE}).")
-    double temperature;
-    @Option(names = "--top-p", defaultValue = "1", description = "Nucleus mass of sampled continuations (default: ${DEFAULT-VALUE}).")
-    double topP;
-    @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
-    long seed;
-    @Option(names = "--failure-threshold", defaultValue = "1", description = "An alternative fails iff at least this fraction of its continuations is wrong (default: ${DEFAULT-VALUE}).")
-    double failureThreshold;
-    @Option(names = "--span-start", defaultValue = "0", description = "First response position examined (default: ${DEFAULT-VALUE}).")
-    int spanStart;
-    @Option(names = "--span-end", defaultValue = "-1", description = "One past the last response position examined; -1: to the end, EOS included (default: ${DEFAULT-VALUE}).")
-    int spanEnd;
-    @Option(names = "--max-new-tokens", defaultValue = "256", description = "Greedy response budget (default: ${DEFAULT-VALUE}).")
-    int maxNewTokens;
-    @Option(names = "--branch-margin", defaultValue = "64", description = "A branched response has at most min(max-new-tokens, response length + margin) tokens (default: ${DEFAULT-VALUE}).")
-    int branchMargin;
-    @Option(names = "--batch-size", defaultValue = "8", description = "Examples per batch; records are flushed per batch (default: ${DEFAULT-VALUE}).")
-    int batchSize;
-    @Option(names = "--max-branches", defaultValue = "64", description = "Branches decoding at once (default: ${DEFAULT-VALUE}).")
-    int maxBranches;
-    @Option(names = "--kv-budget-mb", defaultValue = "2048", description = "Rollout engine KV-cache budget in MiB (default: ${DEFAULT-VALUE}).")
-    long kvBudgetMb;
-    @Option(names = "--threads", defaultValue = "0", description = "Engine threads; 0: all cores (default: ${DEFAULT-VALUE}).")
-    int threads;
-    @Option(names = "--device", defaultValue = "cpu", description = "Rollout engine device: cpu, cuda (fp32) or cuda-bf16 (default: ${DEFAULT-VALUE}).")
-    String device;
+    // mine's options: the same option groups as mine (SparkMiningOptionsTest checks the whole list)
+    @Mixin
+    PromptOptions prompts;
+    @Mixin
+    MiningFlags mining;
+    @Mixin
+    EngineOptions engine;
 
     private JavaSparkContext context;
     private SparkMiningJob.Result result;
@@ -166,13 +133,11 @@ public final class SparkMining implements Callable<Integer> {
 
     /** The job these options describe, with {@code --shards 0} meaning {@code defaultShards}. */
     SparkMiningJob.Settings settings(int defaultShards) {
-        if (kvBudgetMb < 1) throw new IllegalArgumentException("--kv-budget-mb must be >= 1, got " + kvBudgetMb);
+        long kvBudgetBytes = engine.kvBudgetBytes();
         if (shards < 0) throw new IllegalArgumentException("--shards must be >= 0, got " + shards);
-        MiningOptions options = new MiningOptions(k, rollouts, temperature, topP, seed, failureThreshold, spanStart, spanEnd,
-                maxNewTokens, branchMargin, batchSize, maxBranches);
-        return new SparkMiningJob.Settings(model, data, out, DatasetFormat.fromName(format), PromptEncoder.Style.parse(promptFormat),
-                promptTemplate, systemPrompt, shards == 0 ? Math.max(1, defaultShards) : shards, options, kvBudgetMb << 20, threads,
-                EngineDevice.parse(device), checkpointSeconds);
+        return new SparkMiningJob.Settings(model, data, out, prompts.format(), prompts.style(), prompts.template(), prompts.systemPrompt(),
+                shards == 0 ? Math.max(1, defaultShards) : shards, mining.options(), kvBudgetBytes, engine.threads(), engine.device(),
+                checkpointSeconds);
     }
 
     /**

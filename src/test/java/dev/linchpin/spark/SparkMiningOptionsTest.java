@@ -15,9 +15,9 @@ import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * spark-mine takes {@code linchpin mine}'s options: the same names, defaults and help, so that a user
- * moves a command between the two by changing only {@code --shard i/n} into {@code --shards n}. The
- * Spark command cannot reuse mine's picocli mixins (they live in the command-line package, which
- * nothing else may import), so this test is what keeps the two lists equal.
+ * moves a command between the two by changing only {@code --shard i/n} into {@code --shards n}. Both
+ * take the option groups of {@code dev.linchpin.options}; this test keeps the rest of the two lists
+ * (an option added to one command only) in step.
  */
 class SparkMiningOptionsTest {
     /** mine's options a cluster job does not take: one shard (spark-mine runs them all), a YAML config, a terminal bar. */

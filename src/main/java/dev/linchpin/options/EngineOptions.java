@@ -1,9 +1,9 @@
-package dev.linchpin.cli;
+package dev.linchpin.options;
 
 import dev.linchpin.engine.EngineDevice;
 import picocli.CommandLine.Option;
 
-/** The rollout engine's resources, shared by mine and eval (a picocli mixin). */
+/** The rollout engine's resources, shared by mine, eval and the Spark job (a picocli mixin). */
 public final class EngineOptions {
     @Option(names = "--kv-budget-mb", defaultValue = "2048", description = "Rollout engine KV-cache budget in MiB (default: ${DEFAULT-VALUE}).")
     long kvBudgetMb;
@@ -13,12 +13,18 @@ public final class EngineOptions {
     String device;
 
     /** The KV budget in bytes. */
-    long kvBudgetBytes() {
+    public long kvBudgetBytes() {
         if (kvBudgetMb < 1) throw new IllegalArgumentException("--kv-budget-mb must be >= 1, got " + kvBudgetMb);
         return kvBudgetMb << 20;
     }
 
-    EngineDevice device() {
+    /** Engine threads ({@code --threads}; 0: all cores). */
+    public int threads() {
+        return threads;
+    }
+
+    /** The engine's device ({@code --device}). */
+    public EngineDevice device() {
         return EngineDevice.parse(device);
     }
 }
