@@ -18,8 +18,9 @@
  * --chunk-bytes sets the kernel's chunk budget (default 0: LP_CUDA_CE_DEFAULT_CHUNK_BYTES).
  * --grads dh|none (a diagnostic, not a peer comparison): pass dW = NULL (loss and dh only) or also
  * dh = NULL (forward only), to see what each output costs; FLOPs then count 4·M·D·V or 2·M·D·V.
- * --dw store: dW in the input dtype, overwritten (LP_DW_STORE), what the PyTorch peers write, instead
- * of the default fp32 accumulation (LP_DW_ACCUMULATE_F32).
+ * --dw accumulate|store|both (default both): dW fp32 accumulated (LP_DW_ACCUMULATE_F32, the
+ * "dw":"accumulate, fp32" lines) and/or dW in the input dtype, overwritten (LP_DW_STORE, what the
+ * PyTorch peers write; "dw":"store, input dtype"); both modes of a configuration use the same inputs.
  *
  * Memory: `device_mb` is what the call needs on the device besides nothing else: inputs (h, W, y, w),
  * outputs (loss, dh fp32, dW fp32 or, --dw store, in the input dtype) and the workspace; `memgetinfo_mb` is the same read as a
@@ -57,7 +58,7 @@ struct Options {
     int iters = 10;
     int64_t chunk_bytes = 0;
     int grads = 2; /* 2: dh and dW, 1: dh only, 0: forward only */
-    int dw_mode = LP_DW_ACCUMULATE_F32;
+    std::vector<int> dw_modes{LP_DW_ACCUMULATE_F32, LP_DW_STORE};
     std::vector<Config> configs;
 };
 
@@ -107,10 +108,10 @@ cudaError_t fill(void *p, int dtype, int64_t n, float scale, uint64_t seed) {
     return cudaGetLastError();
 }
 
-void run(const Config &c, const Options &o, const std::string &device, uint64_t seed) {
+void run(const Config &c, const Options &o, int dw_mode, const std::string &device, uint64_t seed) {
     const int64_t N = c.N, D = c.D, V = c.V;
     const size_t esz = c.dtype == LP_F32 ? 4 : 2;
-    const size_t dw_esz = o.dw_mode == LP_DW_STORE ? esz : 4; /* dW: input dtype when stored, else fp32 */
+    const size_t dw_esz = dw_mode == LP_DW_STORE ? esz : 4; /* dW: input dtype when stored, else fp32 */
     std::string error;
     std::vector<float> times;
     int64_t valid = 0;
@@ -174,7 +175,7 @@ void run(const Config &c, const Options &o, const std::string &device, uint64_t 
         BCK(cudaEventRecord(start, stream));
         const int rc = lp_cuda_masked_linear_ce_ex(h, W, c.dtype, y, w, N, D, V, double(std::max<int64_t>(valid, 1)),
                                                    d_loss, o.grads >= 1 ? dh : nullptr, o.grads >= 2 ? dW : nullptr,
-                                                   o.dw_mode, nullptr, nullptr, ws, ws_bytes, o.chunk_bytes, stream);
+                                                   dw_mode, nullptr, nullptr, ws, ws_bytes, o.chunk_bytes, stream);
         if (rc != LP_OK) {
             error = std::string("lp_cuda_masked_linear_ce: ") + lp_last_error();
             goto done;
@@ -225,7 +226,7 @@ done:
                 "\"tflops\":%.2f,\"device_mb\":%.1f,\"workspace_mb\":%.1f,\"memgetinfo_mb\":%.1f,\"loss\":%.6g}\n",
                 finite ? "ok" : "error", med, double(times.front()), p90, o.warmup, o.iters, flops, flop_count,
                 o.grads == 2 ? "dh,dW" : o.grads == 1 ? "dh" : "none",
-                o.dw_mode == LP_DW_STORE ? "store, input dtype" : "accumulate, fp32", o.chunk_bytes,
+                dw_mode == LP_DW_STORE ? "store, input dtype" : "accumulate, fp32", o.chunk_bytes,
                 flops / (med * 1e-3) / 1e12, device_bytes / 1048576.0, double(ws_bytes) / 1048576.0,
                 free_low == SIZE_MAX ? -1.0 : double(free0 - std::min(free0, free_low)) / 1048576.0, double(loss));
     std::fflush(stdout);
@@ -261,8 +262,9 @@ bool parse(int argc, char **argv, Options &o) {
             if (o.grads < 0) return false;
         } else if (a == "--dw") {
             const std::string m = need();
-            if (m == "store") o.dw_mode = LP_DW_STORE;
-            else if (m == "accumulate") o.dw_mode = LP_DW_ACCUMULATE_F32;
+            if (m == "store") o.dw_modes = {LP_DW_STORE};
+            else if (m == "accumulate") o.dw_modes = {LP_DW_ACCUMULATE_F32};
+            else if (m == "both") o.dw_modes = {LP_DW_ACCUMULATE_F32, LP_DW_STORE};
             else return false;
         } else return false;
     }
@@ -292,7 +294,7 @@ int main(int argc, char **argv) {
     if (!parse(argc, argv, o)) {
         std::fprintf(stderr,
                      "usage: %s [--n N --d D --v V --density P [--dtype bf16|f16|f32]] [--warmup 3] [--iters 10]"
-                     " [--chunk-bytes B] [--grads all|dh|none] [--dw accumulate|store]\n"
+                     " [--chunk-bytes B] [--grads all|dh|none] [--dw accumulate|store|both]\n"
                      "       (no size arguments: the default configurations)\n",
                      argv[0]);
         return 2;
@@ -301,9 +303,12 @@ int main(int argc, char **argv) {
     if (const int skip = lp_bench_load_cuda(name, sizeof name); skip >= 0) return skip;
     uint64_t seed = 20240917;
     for (const Config &c : o.configs) {
-        std::fprintf(stderr, "bench_masked_ce: %s N=%" PRId64 " D=%" PRId64 " V=%" PRId64 " density=%.2f\n",
-                     dtype_name(c.dtype), c.N, c.D, c.V, c.density);
-        run(c, o, name, seed++);
+        for (int mode : o.dw_modes) {
+            std::fprintf(stderr, "bench_masked_ce: %s N=%" PRId64 " D=%" PRId64 " V=%" PRId64 " density=%.2f dW %s\n",
+                         dtype_name(c.dtype), c.N, c.D, c.V, c.density, mode == LP_DW_STORE ? "stored" : "accumulated");
+            run(c, o, mode, name, seed); /* the same inputs for both modes */
+        }
+        ++seed;
     }
     return 0;
 }
