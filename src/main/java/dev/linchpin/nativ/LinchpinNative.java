@@ -33,6 +33,12 @@ public final class LinchpinNative {
     /** lp_dtype: element types of the CUDA kernels' 16/32-bit inputs. */
     public static final int LP_F32 = 0, LP_BF16 = 1, LP_F16 = 2;
 
+    /**
+     * lp_dw_mode of the C ABI's lp_cuda_masked_linear_ce_ex: dW fp32 accumulated, or stored in the input
+     * dtype. Java calls lp_cuda_masked_linear_ce, whose dW is always LP_DW_ACCUMULATE_F32.
+     */
+    public static final int LP_DW_ACCUMULATE_F32 = 0, LP_DW_STORE = 1;
+
     /** Model families of lp_engine_create; dev.linchpin.engine maps each ModelFamily to one by name. */
     public static final int LP_FAMILY_LLAMA = 0, LP_FAMILY_QWEN2 = 1, LP_FAMILY_QWEN3 = 2, LP_FAMILY_OLMO2 = 3;
 
