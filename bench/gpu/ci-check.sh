@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What CI can check of the GPU kit without a GPU (run by `mvn verify`, after package):
 #   1. the scripts parse (bash -n; python3 -m py_compile where python3 exists: no torch needed);
-#   2. the bundle builds from the already-built jar and stays under 64 MiB (pack.sh --no-build);
+#   2. the bundle builds from the already-built jar and stays under 64 MiB (pack.sh --no-build; with the
+#      Python peers' pylib/ where their git mirrors are on this machine, bench/gpu/pylib.sh, else without);
 #   3. the bundle is self-contained for Java: its own runtime runs the bundled tests through the JUnit
 #      console launcher (CPU tests pass; GPU tests skip here by assumption).
 #   bash bench/gpu/ci-check.sh [bundle-dir]      (default target/gpu-bundle)
@@ -18,7 +19,12 @@ else
   echo "ci-check: no python3 here, Python scripts not parsed"
 fi
 
-bash "$ROOT/bench/gpu/pack.sh" --no-build --out "$BUNDLE"
+pylib=()
+if ! bash "$ROOT/bench/gpu/pylib.sh" --available; then
+  pylib=(--no-pylib)
+  echo "ci-check: no git mirrors of Liger-Kernel / ml-cross-entropy here: bundle checked without pylib/"
+fi
+bash "$ROOT/bench/gpu/pack.sh" --no-build "${pylib[@]}" --out "$BUNDLE"
 
 cp="$BUNDLE/test-classes"
 for j in "$BUNDLE"/lib/*.jar; do [[ "$j" == *console-standalone* ]] || cp="$cp:$j"; done

@@ -2,10 +2,12 @@
 # Builds the GPU verification bundle: one self-contained folder (default ./bundle, git-ignored) that a
 # GPU host with no network and no JDK can run with `bash bundle/run.sh` (see bench/gpu/README.md).
 #
-#   bash bench/gpu/pack.sh [--no-build] [--out DIR]
+#   bash bench/gpu/pack.sh [--no-build] [--no-pylib] [--out DIR]
 #
 #   --no-build  reuse target/linchpin-*.jar and target/test-classes (fail if absent) instead of running
 #               `mvn -DskipTests package` first; CI uses it in the verify phase, after package.
+#   --no-pylib  leave out pylib/ (Liger-Kernel, cut-cross-entropy): for machines without their git
+#               mirrors (ci-check.sh where they are absent); the peers then record them as unavailable.
 #   --out DIR   where to build the bundle (default: <repo>/bundle). Replaced if it holds a bundle.
 #
 # Contents (the device tool carries at most 64 MiB, so every byte is chosen):
@@ -24,6 +26,9 @@
 #   src/           native sources: CMakeLists.txt, cmake/, cpp/, kernels/, tests/native/, bench/native/,
 #                  bench/gpu/ (peers, summary); OpenBLAS headers and libopenblas.so.0 travel once, inside
 #                  lib/openblas-*-linux-x86_64.jar, and run.sh extracts them
+#   pylib/         the Python peers the GPU host cannot pip-install: liger_kernel and cut_cross_entropy, pure
+#                  Python + Triton, taken at pinned commits from local git mirrors by bench/gpu/pylib.sh (fails
+#                  with the fetch instruction when a mirror is missing), their licenses, VERSIONS.txt
 #   run.sh, MANIFEST.txt
 # Prints the size and fails if it is >= 64 MiB.
 set -euo pipefail
@@ -31,12 +36,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT_DIR="$ROOT/bundle"
 BUILD=1
+PYLIB=1
 MAX_BYTES=$((64 * 1024 * 1024))
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --no-build) BUILD=0; shift ;;
+    --no-pylib) PYLIB=0; shift ;;
     --out) OUT_DIR="${2:?--out needs a folder}"; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "pack.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -57,6 +64,11 @@ JUNIT_VERSION="$(pom_prop junit.version)"
 # JUnit Jupiter 5.x.y ships with the JUnit Platform 1.x.y.
 CONSOLE_VERSION="1.${JUNIT_VERSION#5.}"
 M2="${MAVEN_REPO:-$HOME/.m2/repository}"
+
+# The Python peers' mirrors are checked first: no point building for a bundle that cannot be finished.
+if [[ "$PYLIB" == 1 ]]; then
+  why="$(bash "$ROOT/bench/gpu/pylib.sh" --why)" || die "pylib/: $why"
+fi
 
 if [[ "$BUILD" == 1 ]]; then
   echo "pack.sh: mvn package (tests skipped, CUDA backend off: run.sh builds it on the GPU host)"
@@ -232,6 +244,11 @@ done
 find "$OUT_DIR/src" \( -name '__pycache__' -o -name '*.pyc' \) -prune -exec rm -rf {} +
 cp "$ROOT/bench/gpu/run.sh" "$OUT_DIR/run.sh"
 
+# ---- Python peers that pip cannot bring to the GPU host (Liger-Kernel, cut-cross-entropy) ----
+if [[ "$PYLIB" == 1 ]]; then
+  bash "$ROOT/bench/gpu/pylib.sh" "$OUT_DIR/pylib" || die "pylib.sh failed"
+fi
+
 {
   echo "Linchpin GPU bundle"
   echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -n)"
@@ -240,6 +257,11 @@ cp "$ROOT/bench/gpu/run.sh" "$OUT_DIR/run.sh"
   echo "javacpp $JAVACPP_VERSION, openblas $OPENBLAS_VERSION, junit console $CONSOLE_VERSION"
   echo "test classes: $kept"
   echo "embedded default: ${DEFAULT_DIR:-none}"
+  if [[ -f "$OUT_DIR/pylib/VERSIONS.txt" ]]; then
+    echo "pylib: $(awk '/^(liger_kernel|cut_cross_entropy) / { printf "%s%s@%s", (n++ ? ", " : ""), $1, substr($3, 1, 12) }' "$OUT_DIR/pylib/VERSIONS.txt")"
+  else
+    echo "pylib: none (--no-pylib)"
+  fi
   echo "run on the GPU host: bash bundle/run.sh   (results in \$OUT, else ./gpu-results)"
 } > "$OUT_DIR/MANIFEST.txt"
 

@@ -2,7 +2,7 @@
 # GPU verification, run on the GPU host from the bundle that bench/gpu/pack.sh built:
 #
 #   bash bundle/run.sh [--stages env,build,ctest,java,mine,bench,peers,engine-peer,memcheck]
-#                      [--budget SECONDS] [--quick]
+#                      [--budget SECONDS] [--quick] [--ce-configs N,D,V,DENSITY/...]
 #
 # One shot: the whole run fits in --budget (default 480 s = 8 minutes, build included), every stage
 # has its own time box (BOX_* below, cut to what is left), a stage that fails or times out is
@@ -21,6 +21,7 @@
 #                run's, bf16 agreement is reported; examples/min and branch tokens/s recorded
 #   bench        every native bench_* executable (masked CE, staircase, top-k, engine branches): JSON lines
 #   peers        every src/bench/gpu/peers/*.py but engine_generate_peer.py: PyTorch peers of the kernels
+#                (the bundle's pylib/ first on PYTHONPATH: Liger-Kernel and cut-cross-entropy, pylib.sh)
 #   engine-peer  peers/engine_generate_peer.py: transformers' generate on the GPU, the engine's peer
 #                for the branch workload bench_engine_branches ran (same checkpoints, same prompts)
 #   memcheck     compute-sanitizer memcheck on every native CUDA test (last: the slowest per second)
@@ -28,6 +29,13 @@
 # CUDA test that would skip fails instead, and a stage whose CUDA tests skipped anyway fails. Where
 # nvidia-smi sees no GPU (a dry run on a dev machine) the build and CPU tests run and the GPU stages
 # are recorded as "no-gpu".
+# --ce-configs: only the fused masked linear-CE, on these configurations (N,D,V,density, separated by
+# "/", ";" or spaces): the bench stage runs only bench_masked_ce (once per configuration, both dW modes),
+# the peers stage only peers/masked_ce_peers.py (--config per configuration, every peer: torch, Liger,
+# CCE, the GEMM floor), and when no stage but env, build, bench and peers is asked for, the build makes
+# only bench_masked_ce (and the libraries it needs), not the tests. The peers' box defaults to 240 s then.
+#   bash bundle/run.sh --stages env,build,bench,peers --budget 330 \
+#     --ce-configs 4096,4096,128256,0.12/4096,4096,128256,0.05/16384,4096,128256,0.12/8192,2304,256000,0.12
 # Results: results.md, results.json, bench.jsonl, logs.tar.gz in $OUT (else ./gpu-results).
 # Exit status: 0 if build, ctest, java, mine and memcheck passed or were skipped for a stated reason;
 # 1 otherwise (benchmark and peer failures are recorded but do not change it).
@@ -38,23 +46,32 @@ START=$(date +%s)
 STAGES="env,build,ctest,java,mine,bench,peers,engine-peer,memcheck"
 BUDGET=480
 QUICK=0
+CE_CONFIGS=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --stages) STAGES="${2:?}"; shift 2 ;;
     --budget) BUDGET="${2:?}"; shift 2 ;;
     --quick) QUICK=1; shift ;;
-    -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
+    --ce-configs) CE_CONFIGS="$(echo "${2:?}" | tr ';/' '  ' | xargs)"; shift 2 ;;
+    -h|--help) sed -n '2,50p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 [[ "$BUDGET" =~ ^[0-9]+$ ]] || { echo "run.sh: --budget needs whole seconds" >&2; exit 2; }
+for c in $CE_CONFIGS; do
+  [[ "$c" =~ ^[0-9]+,[0-9]+,[0-9]+,[0-9]*\.?[0-9]+$ ]] || {
+    echo "run.sh: --ce-configs takes N,D,V,DENSITY items separated by / (got \"$c\")" >&2; exit 2; }
+done
+# With --ce-configs and no stage that needs the tests, the build makes only the CE's benchmark.
+BUILD_TARGETS=""
+if [[ -n "$CE_CONFIGS" && ! ",$STAGES," =~ ,(ctest|java|mine|engine-peer|memcheck), ]]; then BUILD_TARGETS="bench_masked_ce"; fi
 [[ -d "$HERE/src" && -x "$HERE/jre/bin/java" ]] || {
   echo "run.sh: $HERE is not a bundle (no src/ or jre/); build one with bench/gpu/pack.sh" >&2; exit 2; }
 
 # Time boxes (seconds) per stage; a stage gets min(its box, time left - RESERVE). LP_BOX_<stage>
 # overrides one (a dry run on a slow dev machine: LP_BOX_build=1800).
 BOX_env=${LP_BOX_env:-20} BOX_build=${LP_BOX_build:-200} BOX_ctest=${LP_BOX_ctest:-60} BOX_java=${LP_BOX_java:-75}
-BOX_mine=${LP_BOX_mine:-75} BOX_bench=${LP_BOX_bench:-75} BOX_peers=${LP_BOX_peers:-60}
+BOX_mine=${LP_BOX_mine:-75} BOX_bench=${LP_BOX_bench:-75} BOX_peers=${LP_BOX_peers:-$([[ -n "$CE_CONFIGS" ]] && echo 240 || echo 60)}
 BOX_engine_peer=${LP_BOX_engine_peer:-60} BOX_memcheck=${LP_BOX_memcheck:-60}
 RESERVE=12   # kept for the summary
 CURRENT=""   # the stage running now (reported as interrupted if the run is stopped)
@@ -99,7 +116,7 @@ stage() {
   echo "=== $name ($(date -u +%H:%M:%S), box ${box}s, $(left)s left)"
   t0=$(date +%s)
   CURRENT="$name $kind $t0"
-  timeout --kill-after=5 "$box" bash -c "$1" > "$log" 2>&1
+  STAGE_BOX="$box" timeout --kill-after=5 "$box" bash -c "$1" > "$log" 2>&1
   rc=$?
   case "$rc" in
     0) status=pass ;;
@@ -154,6 +171,13 @@ env_stage() {
   echo "python3: $(python3 --version 2>&1 || echo none)"
   echo "torch: $(python3 -c 'import torch; print(torch.__version__, torch.version.cuda, torch.cuda.is_available())' 2>&1 | tail -1)"
   echo "transformers: $(python3 -c 'import transformers; print(transformers.__version__)' 2>&1 | tail -1)"
+  echo "triton: $(python3 -c 'import triton; print(triton.__version__)' 2>&1 | tail -1)"
+  if [[ -f "$HERE/pylib/VERSIONS.txt" ]]; then
+    echo "bundle pylib: $(awk '/^(liger_kernel|cut_cross_entropy) / { printf "%s%s@%s", (n++ ? ", " : ""), $1, substr($3, 1, 12) }' "$HERE/pylib/VERSIONS.txt")"
+  else
+    echo "bundle pylib: none (packed with --no-pylib?): Liger and CCE peers only if installed"
+  fi
+  [[ -n "$CE_CONFIGS" ]] && echo "CE configurations only: $CE_CONFIGS${BUILD_TARGETS:+ (build target: $BUILD_TARGETS)}"
   echo "cuBLAS for the engine: ${LINCHPIN_CUBLAS_LIB:-none found (the engine uses its own GEMM)}"
   echo "build folder: $BUILD_ROOT ($([[ -f "$BUILD/CMakeCache.txt" ]] && echo reused || echo new))"
   echo "LINCHPIN_REQUIRE_CUDA=${LINCHPIN_REQUIRE_CUDA:-0} LINCHPIN_REQUIRE_CUBLAS=${LINCHPIN_REQUIRE_CUBLAS:-0}"
@@ -189,7 +213,7 @@ build_stage() {
   cmake -S "$SRC" -B "$BUILD" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DLP_CUDA=ON -DLP_BENCH=ON \
         -DCMAKE_CUDA_COMPILER="$NVCC" -DCMAKE_CUDA_ARCHITECTURES="${ARCH}-real" \
         -DLP_OPENBLAS_DIR="$OPENBLAS" -DLP_OUTPUT_DIR="$BUILD/lib" || return 1
-  cmake --build "$BUILD" --parallel "$(nproc)" || return 1
+  cmake --build "$BUILD" --parallel "$(nproc)" ${BUILD_TARGETS:+--target $BUILD_TARGETS} || return 1
   [[ -f "$BUILD/lib/liblinchpin_cuda.so" ]] || { echo "the CUDA backend was not built (see CMake output)"; return 1; }
 }
 
@@ -300,17 +324,27 @@ for d in site.getsitepackages() + [site.getusersitepackages()]:
 
 bench_stage() {
   [[ "$GPU_HOST" == 1 ]] || no_gpu "the native benchmarks need one"
-  local exe n=0 rc=0 skipped=0
+  local exe n=0 rc=0 skipped=0 runs=() run args
   mkdir -p "$WORK/bench-out"
-  for exe in "$BUILD"/bench/bench_*; do
-    [[ -x "$exe" && -f "$exe" ]] || continue
+  if [[ -n "$CE_CONFIGS" ]]; then   # only the CE, one run per configuration
+    for run in $CE_CONFIGS; do
+      IFS=, read -r -a args <<< "$run"
+      runs+=("bench_masked_ce --n ${args[0]} --d ${args[1]} --v ${args[2]} --density ${args[3]}")
+    done
+  else
+    for exe in "$BUILD"/bench/bench_*; do [[ -x "$exe" && -f "$exe" ]] && runs+=("$(basename "$exe")"); done
+  fi
+  for run in "${runs[@]}"; do
+    read -r -a args <<< "$run"
+    exe="$BUILD/bench/${args[0]}"
+    [[ -x "$exe" && -f "$exe" ]] || { echo "--- ${args[0]}: not built"; rc=1; continue; }
     n=$((n + 1))
-    echo "--- $(basename "$exe")"
+    echo "--- $run"
     LP_BENCH_QUICK=$QUICK LP_BENCH_WORK="$WORK/bench-out" LD_LIBRARY_PATH="$OPENBLAS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-      "$exe" > "$WORK/bench-$(basename "$exe").jsonl"
+      "$exe" "${args[@]:1}" > "$WORK/bench-$n-$(basename "$exe").jsonl"
     local r=$?
-    cat "$WORK/bench-$(basename "$exe").jsonl" >> "$WORK/bench.jsonl"
-    echo "--- $(basename "$exe"): exit $r, $(wc -l < "$WORK/bench-$(basename "$exe").jsonl") results"
+    cat "$WORK/bench-$n-$(basename "$exe").jsonl" >> "$WORK/bench.jsonl"
+    echo "--- $run: exit $r, $(wc -l < "$WORK/bench-$n-$(basename "$exe").jsonl") results"
     if [[ $r == 77 ]]; then skipped=$((skipped + 1)); elif [[ $r != 0 ]]; then rc=1; fi
   done
   [[ $n -gt 0 ]] || { echo "no bench_* executable under $BUILD/bench"; return 1; }
@@ -321,13 +355,28 @@ bench_stage() {
 peers_stage() {
   [[ "$GPU_HOST" == 1 ]] || no_gpu "the PyTorch peers need one"
   [[ "$TORCH_OK" == 1 ]] || { echo "python3 cannot import torch with a GPU here: peers skipped"; return 77; }
-  local py rc=0
-  for py in "$HERE"/src/bench/gpu/peers/*.py; do
-    [[ -f "$py" ]] || continue
-    [[ "$(basename "$py")" == _* || "$(basename "$py")" == engine_generate_peer.py ]] && continue
-    echo "--- $(basename "$py")"
-    PYTHONUNBUFFERED=1 python3 "$py" --jsonl "$WORK/bench.jsonl" --deadline-s $(( BOX_peers / 3 )) \
-      $([[ $QUICK == 1 ]] && echo --quick) || rc=1
+  local py rc=0 scripts=() extra=() c
+  if [[ -n "$CE_CONFIGS" ]]; then
+    scripts=("$HERE/src/bench/gpu/peers/masked_ce_peers.py")
+    for c in $CE_CONFIGS; do extra+=(--config "$c"); done
+  else
+    for py in "$HERE"/src/bench/gpu/peers/*.py; do
+      [[ -f "$py" ]] || continue
+      [[ "$(basename "$py")" == _* || "$(basename "$py")" == engine_generate_peer.py ]] && continue
+      scripts+=("$py")
+    done
+  fi
+  # Liger-Kernel and cut-cross-entropy travel in the bundle (pack.sh, pylib.sh): first on the path.
+  [[ -d "$HERE/pylib" ]] && export PYTHONPATH="$HERE/pylib${PYTHONPATH:+:$PYTHONPATH}"
+  # Each script's deadline (after it, the peers it has not started are recorded as skipped): a third of
+  # this stage's box; with --ce-configs the one script gets the box less 30 s for the peer it has started.
+  local box="${STAGE_BOX:-$BOX_peers}" share
+  if [[ -n "$CE_CONFIGS" ]]; then share=$(( box - 30 )); else share=$(( box / 3 )); fi
+  [[ $share -lt 10 ]] && share=10
+  for py in "${scripts[@]}"; do
+    echo "--- $(basename "$py") (deadline ${share}s)"
+    PYTHONUNBUFFERED=1 python3 "$py" --jsonl "$WORK/bench.jsonl" --deadline-s "$share" \
+      $([[ $QUICK == 1 ]] && echo --quick) "${extra[@]}" || rc=1
   done
   return $rc
 }
@@ -419,6 +468,7 @@ trap summarize EXIT
 trap 'INTERRUPTED=1; echo "run.sh: interrupted; reporting what ran"; exit 130' INT TERM
 
 export HERE WORK LOGS BUILD BUILD_ROOT SRC OPENBLAS JAVA NVCC SANITIZER ARCH CC_RAW GPU_HOST TORCH_OK QUICK START BUDGET
+export CE_CONFIGS BUILD_TARGETS
 export BOX_peers BOX_engine_peer BOX_memcheck
 export -f left no_gpu sync_sources env_stage build_stage ctest_stage java_stage mine_stage bench_stage peers_stage \
   engine_peer_stage memcheck_stage

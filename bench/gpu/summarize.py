@@ -24,6 +24,8 @@ EXPECTED = {
     "mining": "the mining run: linchpin mine --device cuda|cuda-bf16 from the bundle (run.sh mine_stage)",
 }
 GOALS_DENSITY = 0.12
+# The fused peers (Liger-Kernel, cut-cross-entropy) of masked_ce_peers.py.
+FUSED_PEERS = ("liger_flce", "liger_flce_compact_first", "cut_cross_entropy", "cut_cross_entropy_exact")
 
 
 def read_tsv(path, fields):
@@ -82,6 +84,10 @@ def fmt(x, digits=2):
     return str(x)
 
 
+def fmt_e(x):
+    return "—" if x is None else f"{x:.2e}"
+
+
 def masked_ce_rows(recs):
     """One row per configuration: our kernel, the peers, the GEMM floor, ratios and the goals."""
     by_cfg = {}
@@ -112,7 +118,8 @@ def masked_ce_rows(recs):
                "linchpin_device_mb": ours.get("device_mb"),
                "eager": state("torch_eager"), "compile": state("torch_compile"), "compact": state("torch_compact_first"),
                "compile_compact": state("torch_compile_compact_first"), "liger": state("liger_flce"),
-               "cce": state("cut_cross_entropy"),
+               "liger_compact": state("liger_flce_compact_first"), "cce": state("cut_cross_entropy"),
+               "cce_exact": state("cut_cross_entropy_exact"),
                "eager_peak_mb": (impls.get("torch_eager") or {}).get("peak_mb"),
                "compile_peak_mb": (impls.get("torch_compile") or {}).get("peak_mb"),
                "compact_peak_mb": (impls.get("torch_compact_first") or {}).get("peak_mb"),
@@ -128,6 +135,11 @@ def masked_ce_rows(recs):
         row["stored_ms"] = stored
         row["stored_device_mb"] = (impls.get("linchpin_cuda_store") or {}).get("device_mb")
         row["stored_x_vs_best_compile"] = min(compiled) / stored if stored and compiled else None
+        fused = [m for m in (ms(i) for i in FUSED_PEERS) if m]
+        row["best_fused_peer"] = min((i for i in FUSED_PEERS if ms(i)), key=ms, default=None)
+        row["stored_x_vs_best_fused"] = min(fused) / stored if stored and fused else None
+        row["grads"] = {i: {k: r.get(k) for k in ("grad_ref", "rel_err_dh", "rel_err_dW", "source")}
+                        for i, r in impls.items() if r.get("status") == "ok" and "rel_err_dh" in r}
         if abs(dens - GOALS_DENSITY) < 1e-9:
             def goal(value, ok):
                 return "n/a" if value is None else ("met" if ok(value) else "missed")
@@ -206,14 +218,18 @@ def main():
            "ms = median of CUDA-event-timed steps; peak MB: ours = inputs + fp32 dh/dW + workspace; torch = "
            "max_memory_allocated over one step. TFLOP/s = 6·valid_tokens·D·V / time. "
            "GEMM floor = the three bf16 torch.matmul (cuBLAS) of the valid tokens, timed alone. "
-           "compile-c = torch.compile(compact-first); Liger / CCE where importable." +
+           "compile-c = torch.compile(compact-first); Liger / CCE where importable (the bundle's pylib/): Liger = "
+           "its fused linear CE on all rows (masked ones ignore_index), Liger c-f = on the rows with w != 0 only, "
+           "CCE = cut-cross-entropy's default (gradient filter, bf16 accumulation), CCE exact = impl cce_exact." +
            (f" Device bf16 GEMM ceiling: {ceiling['tflops']:.0f} TFLOP/s (8192³)." if ceiling else ""), "",
            "linchpin: dW fp32 accumulated (the default contract); dW stored: LP_DW_STORE, dW in the input dtype, "
-           "overwritten, as the peers write it; x best compile = the faster torch.compile peer's time / ours.", "",
+           "overwritten, as the peers write it; x best compile = the faster torch.compile peer's time / ours; "
+           "x best fused = the fastest of Liger / CCE / ours with dW stored.", "",
            "| N | D | V | density | valid | linchpin ms | TFLOP/s | MB | dW stored ms | MB | eager ms | MB | compile ms | MB "
-           "| compact ms | MB | compile-c ms | Liger ms | CCE ms | floor ms | x eager | x compile | x compact | / floor "
-           "| x best compile | x best compile, dW stored | goals (12%) |",
-           "|" + "---|" * 27]
+           "| compact ms | MB | compile-c ms | Liger ms | Liger c-f ms | CCE ms | CCE exact ms | floor ms | x eager "
+           "| x compile | x compact | / floor | x best compile | x best compile, dW stored | x best fused, dW stored "
+           "| goals (12%) |",
+           "|" + "---|" * 30]
     for r in ce_rows:
         goals = ", ".join(f"{k}: {v}" for k, v in r.get("goals", {}).items())
         md.append(f"| {r['N']} | {r['D']} | {r['V']} | {r['density']:g} | {fmt(r['valid_tokens'])} | "
@@ -221,9 +237,17 @@ def main():
                   f"{fmt(r['linchpin_device_mb'], 0)} | {fmt(r['stored_ms'])} | {fmt(r['stored_device_mb'], 0)} | "
                   f"{r['eager']} | {fmt(r['eager_peak_mb'], 0)} | {r['compile']} | "
                   f"{fmt(r['compile_peak_mb'], 0)} | {r['compact']} | {fmt(r['compact_peak_mb'], 0)} | "
-                  f"{r['compile_compact']} | {r['liger']} | {r['cce']} | {fmt(r['gemm_floor_ms'])} | {fmt(r['x_vs_eager'])} | {fmt(r['x_vs_compile'])} | "
+                  f"{r['compile_compact']} | {r['liger']} | {r['liger_compact']} | {r['cce']} | {r['cce_exact']} | "
+                  f"{fmt(r['gemm_floor_ms'])} | {fmt(r['x_vs_eager'])} | {fmt(r['x_vs_compile'])} | "
                   f"{fmt(r['x_vs_compact'])} | {fmt(r['over_floor'])} | {fmt(r['x_vs_best_compile'])} | "
-                  f"{fmt(r['stored_x_vs_best_compile'])} | {goals} |")
+                  f"{fmt(r['stored_x_vs_best_compile'])} | {fmt(r['stored_x_vs_best_fused'])} | {goals} |")
+    grads = [(r, impl, g) for r in ce_rows for impl, g in r["grads"].items()]
+    if grads:
+        md += ["", "Peer gradients against the reference peer of the same inputs (its first step): relative "
+               "Frobenius error of dh and dW (bf16 against a bf16 eager: ~1e-2 is rounding).", "",
+               "| N | D | V | density | peer | reference | dh rel. err | dW rel. err | source |", "|" + "---|" * 9]
+        md += [f"| {r['N']} | {r['D']} | {r['V']} | {r['density']:g} | {impl} | {g['grad_ref']} | "
+               f"{fmt_e(g['rel_err_dh'])} | {fmt_e(g['rel_err_dW'])} | {g.get('source') or ''} |" for r, impl, g in grads]
     errors = [r for r in recs if r.get("status") not in ("ok", None)]
     if errors:
         md += ["", "Not measured:", ""] + [f"- {r.get('bench')} {r.get('impl')} N={r.get('N')} V={r.get('V')} "
@@ -268,7 +292,8 @@ def main():
         print(f"masked CE N={r['N']} D={r['D']} V={r['V']} dens={r['density']:g}: linchpin "
               f"{fmt(r['linchpin_ms']) if r['linchpin_ms'] else r['linchpin_status']} ms, x eager {fmt(r['x_vs_eager'])}, "
               f"x compile {fmt(r['x_vs_compile'])}, /floor {fmt(r['over_floor'])}; dW stored {fmt(r['stored_ms'])} ms, "
-              f"x best compile {fmt(r['stored_x_vs_best_compile'])}")
+              f"x best compile {fmt(r['stored_x_vs_best_compile'])}, x best fused {fmt(r['stored_x_vs_best_fused'])}"
+              f"{' (' + r['best_fused_peer'] + ')' if r['stored_x_vs_best_fused'] else ''}")
     for r in eng_rows:
         print(f"engine {r['shape']}: CUDA fp32 {fmt(r['linchpin_cuda_fp32'], 0)} tok/s, bf16 {fmt(r['linchpin_cuda_bf16'], 0)}; "
               f"HF fp32 {fmt(r['hf_generate_fp32'], 0)}, bf16 {fmt(r['hf_generate_bf16'], 0)}; x HF fp32 {fmt(r['x_vs_hf_fp32'])}, "

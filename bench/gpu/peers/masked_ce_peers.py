@@ -6,9 +6,20 @@ loss = sum_i w_i * CE(W h_i, y_i) / denom, then backward to h and W, for every p
   torch_compact_first         rows with w != 0 selected first (index_select), then the same code
   torch_compile               torch.compile of torch_eager (dynamic=False)
   torch_compile_compact_first torch.compile of torch_compact_first (dynamic=False)
-  liger_flce                  GPU only, if importable: Liger's LigerFusedLinearCrossEntropyLoss (masked
-                              rows as ignore_index, reduction="sum"; weights are 0/1 here)
-  cut_cross_entropy           GPU only, if importable: Apple's cut_cross_entropy.linear_cross_entropy
+  liger_flce                  GPU only, if importable: Liger-Kernel's fused linear cross-entropy
+                              (liger_kernel.ops.fused_linear_cross_entropy.LigerFusedLinearCrossEntropyFunction,
+                              what LigerFusedLinearCrossEntropyLoss calls), its defaults (dW accumulated in
+                              the weight's dtype across its row chunks); all N rows go in, as a training loop
+                              passes them: the masked ones as ignore_index
+  liger_flce_compact_first    the same on the rows with w != 0 only (selected first, as compact-first)
+  cut_cross_entropy           GPU only, if importable: Apple's cut_cross_entropy.linear_cross_entropy with its
+                              defaults (impl "cce": gradient filter filter_eps="auto", bf16 dE/dC accumulation);
+                              it drops the ignore_index rows itself
+  cut_cross_entropy_exact     the same with impl="cce_exact" (no gradient filter, fp32 accumulation)
+Liger and CCE get the masked rows as ignore_index (-100) and reduction="mean", the mean over the rows
+with w != 0: the same loss as the others' sum(w * CE) / denom, since w is 0/1 and denom = their count.
+They come from the GPU bundle's pylib/ (bench/gpu/pylib.sh: pinned commits, VERSIONS.txt; run.sh puts
+it on PYTHONPATH, and this script finds it next to itself too) or from an installed package.
 and the three-GEMM ceiling at the compacted shapes (M = rows with w != 0): logits = hc W^T,
 dh = G W, dW = G^T hc, timed alone with the same library the peers use:
   gemm3_torch                 torch.matmul (cuBLAS on a GPU; MKL in PyTorch's CPU wheels)
@@ -22,8 +33,13 @@ before it); CPU the process's resident peak over one step (VmHWM after resetting
 /proc/self/clear_refs, minus VmRSS before), after a first step, so gradient buffers already exist
 as in a training loop (grads accumulate; the Java memory probe measures Linchpin the same way).
 tflops counts 6 * M * D * V. Sizes that run out of memory are "oom"; past --deadline-s the rest is
-"skipped". Appends one JSON object per line to --jsonl. Needs torch; Liger and cut-cross-entropy are
-optional. CPU venv: bench/requirements-peers-cpu.txt.
+"skipped". Gradients: the first peer of a configuration that runs (torch_eager unless --impls leaves it
+out) is the reference ("grad_ref"); every later one records rel_err_dh and rel_err_dW, the relative
+Frobenius distance of its first step's dh and dW to the reference's (bf16 peers against a bf16 eager:
+~1e-2 is rounding; the reference waits in host memory, so peak_mb stays what the peer itself takes).
+Losses must agree with torch_eager's (rel. 1e-2), else the record is an error.
+Appends one JSON object per line to --jsonl. Needs torch; Liger and cut-cross-entropy are
+optional (they need triton and CUDA). CPU venv: bench/requirements-peers-cpu.txt.
 """
 import argparse
 import json
@@ -169,30 +185,148 @@ def inputs(dev, N, D, V, density, dtype, seed):
     return h, W, y, w
 
 
-def optional_peers(dev):
-    """Liger and cut-cross-entropy where importable (GPU only): (name, fn or None, why not)."""
+OPTIONAL = ("liger_flce", "liger_flce_compact_first", "cut_cross_entropy", "cut_cross_entropy_exact")
+LIGER_ARGS = ("_input", "weight", "target", "bias", "ce_weight", "ignore_index", "lse_square_scale",
+              "label_smoothing", "reduction")
+
+
+def find_pylib():
+    """The GPU bundle's pylib/ (bench/gpu/pylib.sh) put first on sys.path, when it is there: $LP_PYLIB,
+    <bundle>/pylib beside <bundle>/src/bench/gpu/peers/ (this script in the bundle), or <repo>/bundle/pylib."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [os.environ.get("LP_PYLIB", ""), os.path.join(here, "..", "..", "..", "..", "pylib"),
+                  os.path.join(here, "..", "..", "..", "bundle", "pylib")]
+    for c in candidates:
+        if c and os.path.isfile(os.path.join(c, "VERSIONS.txt")):
+            c = os.path.realpath(c)
+            if c not in sys.path:
+                sys.path.insert(0, c)
+            return c
+    return None
+
+
+def _source(module, pylib, repo):
+    """Where a peer comes from: the bundle's pinned commit, or an installed package's version."""
+    path = os.path.realpath(module.__file__)
+    return _where(module, path, pylib, repo) + _triton()
+
+
+def _triton():
+    try:
+        import triton
+        return f", triton {triton.__version__}"
+    except Exception:  # noqa: BLE001 - provenance only
+        return ""
+
+
+def _where(module, path, pylib, repo):
+    if pylib and path.startswith(pylib + os.sep):
+        with open(os.path.join(pylib, "VERSIONS.txt")) as f:
+            for line in f:
+                if line.split() and line.split()[0] == module.__name__.split(".")[0]:
+                    return f"{repo}@{line.split()[2][:12]} (bundle pylib)"
+        return f"{repo} (bundle pylib)"
+    try:
+        from importlib.metadata import version
+        return f"{repo} {version(module.__name__.split('.')[0].replace('_', '-'))} ({os.path.dirname(path)})"
+    except Exception:  # noqa: BLE001 - provenance only
+        return f"{repo} ({os.path.dirname(path)})"
+
+
+def _why(e, pylib):
+    why = f"not importable: {type(e).__name__}: {e}"
+    if isinstance(e, ImportError) and getattr(e, "name", None) in ("liger_kernel", "cut_cross_entropy"):
+        why += " (no bundle pylib/ found: pack.sh without --no-pylib, bench/gpu/pylib.sh)" if pylib is None \
+            else f" (not in {pylib})"
+    elif isinstance(e, ImportError) and getattr(e, "name", None) == "triton":
+        why += " (these peers are Triton kernels: the host's PyTorch has no triton)"
+    return why[:300]
+
+
+def optional_peers(dev, wanted):
+    """Liger's fused linear CE and cut-cross-entropy (CUDA only): [(name, fn or None, why not, source)].
+
+    Every fn(h, W, y, w, denom) returns the mean CE over the rows with w != 0 (the masked rows are
+    ignore_index); backward gives dh and dW like the torch peers. Only the names in `wanted` (all when
+    empty) are imported."""
     out = []
-    if not dev.cuda:
+    names = [n for n in OPTIONAL if not wanted or n in wanted]
+    if not dev.cuda or not names:
         return out
-    try:
-        from liger_kernel.transformers import LigerFusedLinearCrossEntropyLoss
-        liger = LigerFusedLinearCrossEntropyLoss(ignore_index=IGNORE, reduction="sum")
+    pylib = find_pylib()
+    liger_names = [n for n in names if n.startswith("liger")]
+    if liger_names:
+        try:
+            import inspect
 
-        def liger_fn(h, W, y, w, denom):
-            return liger(W, h, torch.where(w != 0, y, IGNORE)) / denom
-        out.append(("liger_flce", liger_fn, None))
-    except Exception as e:  # noqa: BLE001 - optional peer
-        out.append(("liger_flce", None, f"not importable: {type(e).__name__}: {e}"[:200]))
-    try:
-        from cut_cross_entropy import linear_cross_entropy
+            from liger_kernel.ops import fused_linear_cross_entropy as liger_mod
+            LigerFLCE = liger_mod.LigerFusedLinearCrossEntropyFunction
+            params = list(inspect.signature(LigerFLCE.forward).parameters)[1:]
+            if tuple(params[:len(LIGER_ARGS)]) != LIGER_ARGS:
+                raise RuntimeError(f"LigerFusedLinearCrossEntropyFunction.forward takes {params}, expected "
+                                   f"{list(LIGER_ARGS)} first: the API moved, adapt masked_ce_peers.py")
+            source = _source(liger_mod, pylib, "Liger-Kernel")
 
-        def cce_fn(h, W, y, w, denom):
-            return linear_cross_entropy(h, W, torch.where(w != 0, y, IGNORE), ignore_index=IGNORE,
-                                        reduction="sum") / denom
-        out.append(("cut_cross_entropy", cce_fn, None))
-    except Exception as e:  # noqa: BLE001 - optional peer
-        out.append(("cut_cross_entropy", None, f"not importable: {type(e).__name__}: {e}"[:200]))
+            def liger(h, W, target):
+                # positional as LigerFusedLinearCrossEntropyLoss.forward passes them; the rest default
+                # (no softcap, no z-loss, accum_dtype None: dW accumulates in W's dtype)
+                return LigerFLCE.apply(h, W, target, None, None, IGNORE, 0.0, 0.0, "mean")[0]
+
+            def liger_fn(h, W, y, w, denom):
+                return liger(h, W, torch.where(w != 0, y, IGNORE))
+
+            def liger_compact_fn(h, W, y, w, denom):
+                idx = w.nonzero().squeeze(1)
+                return liger(h.index_select(0, idx), W, y.index_select(0, idx))
+            fns = {"liger_flce": liger_fn, "liger_flce_compact_first": liger_compact_fn}
+            out += [(n, fns[n], None, source) for n in liger_names]
+        except Exception as e:  # noqa: BLE001 - optional peer
+            out += [(n, None, _why(e, pylib), None) for n in liger_names]
+    cce_names = [n for n in names if n.startswith("cut_cross_entropy")]
+    if cce_names:
+        try:
+            import cut_cross_entropy as cce_mod
+            from cut_cross_entropy import linear_cross_entropy
+            source = _source(cce_mod, pylib, "ml-cross-entropy") + f", version {getattr(cce_mod, '__version__', '?')}"
+
+            def cce_fn(h, W, y, w, denom, impl="cce"):
+                return linear_cross_entropy(h, W, torch.where(w != 0, y, IGNORE), ignore_index=IGNORE,
+                                            reduction="mean", impl=impl)
+
+            def cce_exact_fn(h, W, y, w, denom):
+                return cce_fn(h, W, y, w, denom, impl="cce_exact")
+            fns = {"cut_cross_entropy": cce_fn, "cut_cross_entropy_exact": cce_exact_fn}
+            out += [(n, fns[n], None, source) for n in cce_names]
+        except Exception as e:  # noqa: BLE001 - optional peer
+            out += [(n, None, _why(e, pylib), None) for n in cce_names]
     return out
+
+
+class GradRef:
+    """The first peer's dh and dW of a configuration, in host memory; later peers' relative errors."""
+
+    ROWS = 8192   # compared in row blocks: a few hundred MB on the device at a time
+
+    def __init__(self):
+        self.name = None
+        self.grads = None
+
+    def record(self, impl, h, W):
+        if h.grad is None or W.grad is None:
+            return {}
+        if self.name is None:
+            self.name = impl
+            self.grads = (h.grad.detach().to("cpu", copy=True), W.grad.detach().to("cpu", copy=True))
+            return {"grad_ref": impl}
+        out = {"grad_ref": self.name}
+        for key, g, ref in (("dh", h.grad, self.grads[0]), ("dW", W.grad, self.grads[1])):
+            num = den = 0.0
+            for s in range(0, g.shape[0], self.ROWS):
+                r = ref[s:s + self.ROWS].to(g.device).float()
+                num += float((g[s:s + self.ROWS].float() - r).square().sum())
+                den += float(r.square().sum())
+            out["rel_err_" + key] = math.sqrt(num / den) if den > 0 else None
+        return out
 
 
 def gemm3(dev, h, W, M, args, base, flops, emit):
@@ -242,11 +376,11 @@ def main():
               "ms_median": ms, "tflops": 2 * 8192**3 / (ms * 1e-3) / 1e12})
         del a, b
 
-    impls = [("torch_eager", masked_ce, None), ("torch_compact_first", compact_first, None)]
+    impls = [("torch_eager", masked_ce, None, None), ("torch_compact_first", compact_first, None, None)]
     if not args.no_compile:
-        impls += [("torch_compile", torch.compile(masked_ce, dynamic=False), None),
-                  ("torch_compile_compact_first", torch.compile(compact_first, dynamic=False), None)]
-    impls += optional_peers(dev)
+        impls += [("torch_compile", torch.compile(masked_ce, dynamic=False), None, None),
+                  ("torch_compile_compact_first", torch.compile(compact_first, dynamic=False), None, None)]
+    impls += optional_peers(dev, wanted)
     if wanted:
         impls = [i for i in impls if i[0] in wanted]
     configs = [tuple(float(x) if k == 3 else int(x) for k, x in enumerate(c.split(","))) for c in args.config] \
@@ -265,12 +399,17 @@ def main():
         flops = 6.0 * M * D * V
         base.update(valid_tokens=M, warmup=args.warmup, iters=args.iters, flops_counted=flops)
         losses = {}
-        for impl, fn, why_not in impls:
+        ref = GradRef()
+        for impl, fn, why_not, source in impls:
+            extra = {"source": source} if source else {}
             if fn is None:
                 emit({**base, "impl": impl, "status": "unavailable", "error": why_not})
                 continue
             if recorder.past_deadline():
-                emit({**base, "impl": impl, "status": "skipped", "error": "time budget spent"})
+                emit({**base, **extra, "impl": impl, "status": "skipped", "error": "time budget spent"})
+                continue
+            if M == 0 and impl in OPTIONAL:
+                emit({**base, **extra, "impl": impl, "status": "skipped", "error": "no row with w != 0 (mean of nothing)"})
                 continue
 
             def step(accumulate=False):
@@ -285,17 +424,18 @@ def main():
                 t0 = time.perf_counter()
                 losses[impl] = float(step().item())          # also compiles the torch.compile peers
                 first_s = time.perf_counter() - t0
+                extra.update(ref.record(impl, h, W))         # this first step's dh, dW against the reference
                 med, best = dev.time_ms(step, args.warmup, args.iters)
                 # the grads of the last timed step exist: measure what one more step adds
-                peak, extra = dev.peak_mb(lambda: step(accumulate=True))
-                emit({**base, "impl": impl, "status": "ok", "ms_median": med, "ms_min": best, "peak_mb": peak,
-                      "peak_extra_mb": extra, "first_call_s": first_s, "tflops": flops / (med * 1e-3) / 1e12,
-                      "loss": losses[impl]})
+                peak, extra_mb = dev.peak_mb(lambda: step(accumulate=True))
+                emit({**base, **extra, "impl": impl, "status": "ok", "ms_median": med, "ms_min": best,
+                      "peak_mb": peak, "peak_extra_mb": extra_mb, "first_call_s": first_s,
+                      "tflops": flops / (med * 1e-3) / 1e12, "loss": losses[impl]})
             except dev.oom_errors():
-                emit({**base, "impl": impl, "status": "oom"})
+                emit({**base, **extra, "impl": impl, "status": "oom"})
             except Exception as e:  # noqa: BLE001 - a peer failing is a result to record, not a crash
                 failures += 1
-                emit({**base, "impl": impl, "status": "error", "error": f"{type(e).__name__}: {e}"[:300]})
+                emit({**base, **extra, "impl": impl, "status": "error", "error": f"{type(e).__name__}: {e}"[:300]})
             h.grad = None
             W.grad = None
             if dev.cuda:
