@@ -43,7 +43,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) BUILD=0; shift ;;
     --no-pylib) PYLIB=0; shift ;;
     --out) OUT_DIR="${2:?--out needs a folder}"; shift 2 ;;
-    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "pack.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done

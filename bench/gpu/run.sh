@@ -53,7 +53,7 @@ while [[ $# -gt 0 ]]; do
     --budget) BUDGET="${2:?}"; shift 2 ;;
     --quick) QUICK=1; shift ;;
     --ce-configs) CE_CONFIGS="$(echo "${2:?}" | tr ';/' '  ' | xargs)"; shift 2 ;;
-    -h|--help) sed -n '2,50p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
