@@ -35,7 +35,8 @@ public final class DemoCommand implements Callable<Integer> {
     String name;
     @Option(names = "--seeds", paramLabel = "N", description = "Training seeds per objective, 0 .. N-1 (default: 3, 2 with --quick).")
     Integer seeds;
-    @Option(names = "--threads", defaultValue = "0", description = "Engine and libtorch threads; 0: all cores (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", defaultValue = "0", description = "Engine and libtorch threads; 0: all cores. From 2 on, the "
+            + "independent trainings and evaluations run two at a time with half the threads each (default: ${DEFAULT-VALUE}).")
     int threads;
     @Mixin
     ProgressOption progress;

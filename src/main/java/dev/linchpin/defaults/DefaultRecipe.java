@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.linchpin.data.SyntheticJsonl;
 import dev.linchpin.data.SyntheticProblem;
 import dev.linchpin.data.SyntheticTask;
+import dev.linchpin.distributed.ThreadRanks;
 import dev.linchpin.model.CausalLM;
 import dev.linchpin.model.ModelConfig;
 import dev.linchpin.model.ModelFamily;
@@ -19,6 +20,7 @@ import dev.linchpin.train.FullFineTune;
 import dev.linchpin.train.GreedyAccuracy;
 import dev.linchpin.train.Objectives;
 import dev.linchpin.train.TrainResult;
+import dev.linchpin.train.TrainingListener;
 import dev.linchpin.train.TrainingOutput;
 import dev.linchpin.train.TrainingStage;
 import dev.linchpin.train.WeightedExample;
@@ -26,6 +28,7 @@ import dev.linchpin.verify.Verifier;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -35,7 +38,8 @@ import java.util.Map;
  * Turns a {@link DefaultConfig} into a trained model directory: generate the synthetic splits, build
  * the tokenizer for their vocabulary, tokenize (prompt = the tokenizer's chat template applied to the
  * question as one user message with the generation prompt, i.e. {@code question + "\n"}; response =
- * the GSM8K-style solution + EOS), train from a seeded random initialisation with {@link FineTuner} (every
+ * the GSM8K-style solution + EOS), train from a seeded random initialisation with {@link FineTuner} on
+ * {@link DefaultConfig#ranks()} data-parallel threads (every
  * response token weighted 1, nothing written until the model is saved), evaluate greedy accuracy
  * on test and OOD with the same prompt format, and write everything into {@code dir}
  * ({@link EmbeddedDefault} makes that directory atomic and cached).
@@ -45,6 +49,11 @@ final class DefaultRecipe {
     static final String DATA_DIR = "data";
     /** Prompts of equal length decoded together at evaluation. */
     static final int EVAL_BATCH = 32;
+    /**
+     * How long a rank waits for the others in one collective. The ranks are threads doing equal work, so a
+     * wait this long means one of them is stuck; a rank that fails leaves the group and stops the others at once.
+     */
+    private static final Duration RANK_TIMEOUT = Duration.ofMinutes(5);
 
     private DefaultRecipe() {}
 
@@ -94,10 +103,10 @@ final class DefaultRecipe {
 
             progress.message(String.format(Locale.ROOT, "embedded default %s: %s, %d train examples (longest %d tokens)",
                     config.hash(), modelConfig, train.size(), longest));
-            ProgressListener.Task bar = progress.start("training", config.training().steps());
-            TrainResult trained = FineTuner.train(new FullFineTune(model), List.of(new TrainingStage("pretrain", train, config.training().steps())),
-                    pad, config.training(), TrainingOutput.inMemory(),
-                    m -> bar.update(m.stepsDone(), String.format(Locale.ROOT, "loss %.4f lr %.2e", m.loss(), m.lr())));
+            ProgressListener.Task bar = progress.start(config.ranks() == 1 ? "training" : "training (" + config.ranks() + " ranks)",
+                    config.training().steps());
+            TrainResult trained = train(config, modelConfig, model, List.of(new TrainingStage("pretrain", train, config.training().steps())),
+                    pad, m -> bar.update(m.stepsDone(), String.format(Locale.ROOT, "loss %.4f lr %.2e", m.loss(), m.lr())));
             bar.finish(String.format(Locale.ROOT, "final loss %.4f, %d response tokens", trained.finalLoss(), trained.trainedTokens()));
 
             Verifier verifier = new Verifier();
@@ -108,6 +117,21 @@ final class DefaultRecipe {
             report = report(config, modelConfig, trained, test, ood, (System.nanoTime() - start) / 1e9);
         }
         return report;
+    }
+
+    /**
+     * Trains {@code model} in place: in this thread for one rank, else as rank 0 of {@link DefaultConfig#ranks()}
+     * threads ({@link ThreadRanks}), each other rank on its own replica made from the same seed (so every rank
+     * starts from the same weights, which {@link FineTuner} checks) and discarded after.
+     */
+    private static TrainResult train(DefaultConfig config, ModelConfig modelConfig, CausalLM model, List<TrainingStage> stages, long pad,
+            TrainingListener listener) throws IOException {
+        if (config.ranks() == 1) return FineTuner.train(new FullFineTune(model), stages, pad, config.training(), TrainingOutput.inMemory(), listener);
+        return ThreadRanks.run(config.ranks(), RANK_TIMEOUT, "embedded-default", dp -> {
+            CausalLM replica = dp.rank() == 0 ? model : CausalLM.randomInit(modelConfig, config.modelSeed());
+            return FineTuner.train(new FullFineTune(replica), stages, pad, config.training(), TrainingOutput.inMemory(),
+                    dp.rank() == 0 ? listener : null, dp);
+        });
     }
 
     /** The prompt exactly as trained and evaluated: the chat template with one user turn and the generation prompt. */

@@ -39,13 +39,14 @@ import java.util.Objects;
  *   <li>base: the embedded default ({@link DemoPlan#base()}), trained or found in the cache;</li>
  *   <li>data: the target questions ({@link DemoData}): mined, validation, test, OOD, none seen by the base;</li>
  *   <li>mine: critical-token masks of the mined questions (k = 2, greedy) into {@code masks.jsonl};</li>
- *   <li>entropy: the base's top-entropy positions at CFT's density ({@link EntropyMasks});</li>
- *   <li>lr: SFT (seed 0) with each learning-rate candidate, greedy accuracy on the validation split, the choice
- *       into {@code lr.json};</li>
- *   <li>eval of the base on the test and OOD splits, into {@code eval/base.json};</li>
+ *   <li>side by side ({@link Lanes}): the entropy selection (the base's top-entropy positions at CFT's density,
+ *       {@link EntropyMasks}); the evaluation of the base on the test and OOD splits into {@code eval/base.json};
+ *       and lr: SFT (seed 0) with each learning-rate candidate, greedy accuracy on the validation split, the choice
+ *       into {@code lr.json}. The chosen candidate's run is exactly the training of {@code sft-s0} and becomes it;</li>
  *   <li>seed by seed, every objective in {@link DemoPlan#TRAINING_ORDER}: train from the same base, with the same
  *       budget and learning rate and the same examples (D_correct: {@link TrainingRun.Responses#MINED}), into
- *       {@code train/<objective>-s<seed>/}, then eval into {@code eval/<objective>-s<seed>.json};</li>
+ *       {@code train/<objective>-s<seed>/}, then eval into {@code eval/<objective>-s<seed>.json}; two models at a
+ *       time ({@link Lanes}), each with half the threads;</li>
  *   <li>report: {@link #writeReport}.</li>
  * </ol>
  * After every stage {@code demo.json} ({@link RunManifest}) is rewritten atomically with the stage and its
@@ -63,13 +64,19 @@ public final class DemoRun {
     private final String name;
     private final RunLayout layout;
     private final int threads;
+    /** Threads of one job when the lanes run jobs side by side. */
+    private final int jobThreads;
     private final PrintWriter out;
+    /** The caller's listener, one call at a time across the lanes. */
     private final ProgressListener progress;
+    private final Lanes lanes;
     private RunManifest manifest;
     private int stageNumber;
     /** What this invocation (re)computed, so that stages downstream of it are not skipped as done. */
-    private final java.util.Set<String> retrained = new java.util.HashSet<>();
-    private boolean minedAgain, lrAgain;
+    private final java.util.Set<String> retrained = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile boolean minedAgain, lrAgain;
+    /** Models the lr stage trained in this invocation ({@link #adoptAsSftSeed0}). */
+    private final java.util.Set<String> adopted = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /**
@@ -90,7 +97,9 @@ public final class DemoRun {
         this.layout = new RunLayout(outRoot.resolve(name));
         this.threads = threads;
         this.out = out;
-        this.progress = Objects.requireNonNull(progress, "progress");
+        this.lanes = new Lanes(Lanes.forThreads(threads), Objects.requireNonNull(progress, "progress"), out);
+        this.progress = lanes.progress();
+        this.jobThreads = Math.max(1, threads / lanes.lanes());
     }
 
     /** The run directory. */
@@ -117,18 +126,22 @@ public final class DemoRun {
         Path base = baseStage();
         dataStage(base);
         mineStage(base);
-        entropyStage(base);
-        double lr = lrStage(base);
+        double lr = lrEntropyAndBaseEval(base);
         int steps = plan.steps(MaskRecords.readKept(layout.masks()).size());
-        evalStage("base", base);
         // Seed by seed, each model evaluated right after its training: a run stopped early has every objective
-        // with the seeds done so far, rather than every seed of the first objectives only.
+        // with the seeds done so far, rather than every seed of the first objectives only. The lanes run two
+        // such jobs side by side (Lanes).
+        List<Lanes.Job> jobs = new ArrayList<>();
         for (long seed : plan.seedList()) {
             for (DemoObjective objective : DemoPlan.TRAINING_ORDER) {
-                trainStage(base, objective, seed, steps, lr);
-                evalStage(objective.model(seed), layout.trainedModel(objective.model(seed)));
+                String model = objective.model(seed);
+                jobs.add(new Lanes.Job(model, (p, o) -> {
+                    trainStage(base, objective, seed, steps, lr, p);
+                    evalStage(model, layout.trainedModel(model), p, o);
+                }));
             }
         }
+        lanes.run(jobs);
         manifest = manifest.finished(Instant.now().toString());
         manifest.write(layout.manifest());
         writeReport(layout);
@@ -236,7 +249,7 @@ public final class DemoRun {
     }
 
     /** As {@link #begin(String, String)}; {@code force} runs the stage even when it is recorded. */
-    private boolean begin(String stage, String model, boolean force) {
+    private synchronized boolean begin(String stage, String model, boolean force) {
         stageNumber++;
         RunManifest.Stage done = force ? null : recorded(stage, model);
         String label = label(stage, model);
@@ -250,7 +263,7 @@ public final class DemoRun {
     }
 
     /** Records a finished stage (replacing a stale record of it) and rewrites demo.json. */
-    private void finish(String stage, String model, long startNanos, String output) throws IOException {
+    private synchronized void finish(String stage, String model, long startNanos, String output) throws IOException {
         if (!stage.equals("report")) ranThisInvocation = true;
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         List<RunManifest.Stage> kept = new ArrayList<>();
@@ -312,66 +325,118 @@ public final class DemoRun {
         finish("mine", null, t0, relative(layout.masks()));
     }
 
-    private void entropyStage(Path base) throws IOException {
+    private void entropyStage(Path base, ProgressListener p) throws IOException {
         if (begin("entropy", null, minedAgain)) return;
         long t0 = System.nanoTime();
         EntropySelection.Overlap o = EntropyMasks.write(base, layout.data("mine"), layout.masks(), layout.entropyMasks(),
-                layout.entropyOverlap(), threads);
-        progress.message(String.format(Locale.ROOT, "entropy: %d responses; %.1f%% of the critical tokens are among the top-entropy ones "
+                layout.entropyOverlap(), jobThreads);
+        p.message(String.format(Locale.ROOT, "entropy: %d responses; %.1f%% of the critical tokens are among the top-entropy ones "
                 + "(%.1f%% by chance), Jaccard %.3f", o.responses(), 100 * o.criticalAlsoHighEntropy(), 100 * o.chanceFraction(), o.jaccard()));
         finish("entropy", null, t0, relative(layout.entropyMasks()));
     }
 
-    /** The learning rate every objective uses: the candidate with SFT's best validation accuracy (ties: the smaller). */
-    private double lrStage(Path base) throws IOException {
-        if (!begin("lr", null, minedAgain)) {
+    /**
+     * The learning rate every objective uses: the candidate with SFT's best validation accuracy (ties: the
+     * smaller). The candidates' trainings, the entropy selection and the base's evaluation are independent
+     * jobs, run in the lanes. The chosen candidate's run is SFT with seed 0 at the chosen rate, the very
+     * training {@code sft-s0} would repeat (same settings and threads: the same weights, checked), so it
+     * becomes {@code train/sft-s0}.
+     */
+    private double lrEntropyAndBaseEval(Path base) throws IOException {
+        boolean lrDone = begin("lr", null, minedAgain);
+        long t0 = System.nanoTime();
+        int steps = plan.steps(MaskRecords.readKept(layout.masks()).size());
+        int n = plan.lrCandidates().size();
+        double[] accuracy = new double[n];
+        long[] trainNanos = new long[n];
+        List<Lanes.Job> jobs = new ArrayList<>();
+        if (!lrDone) {
             lrAgain = true;
-            long t0 = System.nanoTime();
-            int steps = plan.steps(MaskRecords.readKept(layout.masks()).size());
+            for (int i = 0; i < n; i++) {
+                int candidate = i;
+                jobs.add(new Lanes.Job("lr " + plan.lrCandidates().get(i),
+                        (p, o) -> accuracy[candidate] = lrCandidate(base, candidate, steps, trainNanos, p)));
+            }
+        }
+        jobs.add(new Lanes.Job("entropy", (p, o) -> entropyStage(base, p)));
+        jobs.add(new Lanes.Job("base", (p, o) -> evalStage("base", base, p, o)));
+        lanes.run(jobs);
+        if (!lrDone) {
             ObjectNode choice = json.createObjectNode();
             ArrayNode rows = choice.putArray("candidates");
             double best = Double.NaN, bestAcc = -1;
-            for (int i = 0; i < plan.lrCandidates().size(); i++) {
+            int chosen = -1;
+            for (int i = 0; i < n; i++) {
                 double lr = plan.lrCandidates().get(i);
-                Path dir = layout.lrTrainDir(i);
-                if (Files.exists(dir)) deleteTree(dir);
-                Files.createDirectories(dir);
-                TrainingRun.run(trainSettings(base, DemoObjective.SFT, dir, steps, lr, 0, false), progress);
-                Path evalJson = layout.lrEval(i);
-                EvalRun.run(new EvalRun.Settings(dir.resolve("final"), List.of(layout.data("val")), evalJson, DatasetFormat.AUTO,
-                        PromptEncoder.Style.AUTO, null, null, plan.validationOptions(), KV_BUDGET_BYTES, threads),
-                        new PrintWriter(java.io.OutputStream.nullOutputStream()), progress);
-                double acc = json.readTree(evalJson.toFile()).path("overall").path("greedy_accuracy").asDouble(Double.NaN);
-                progress.message(String.format(Locale.ROOT, "lr %s: validation greedy accuracy %.1f%%", lr, 100 * acc));
                 ObjectNode row = rows.addObject();
                 row.put("lr", lr);
-                row.put("val_greedy_accuracy", acc);
-                if (acc > bestAcc) {   // candidates ascend, so a tie keeps the smaller rate
-                    bestAcc = acc;
+                row.put("val_greedy_accuracy", accuracy[i]);
+                if (accuracy[i] > bestAcc) {   // candidates ascend, so a tie keeps the smaller rate
+                    bestAcc = accuracy[i];
                     best = lr;
+                    chosen = i;
                 }
-                deleteTree(dir.resolve("final"));   // only its validation score is needed
             }
             choice.put("chosen", best);
             choice.put("steps", steps);
             choice.put("rule", plan.settings().get("train.lr_choice"));
+            choice.put("sft_s0", "the chosen candidate's run, kept as train/" + DemoObjective.SFT.model(0));
+            for (int i = 0; i < n; i++) if (i != chosen) deleteTree(layout.lrTrainDir(i).resolve("final"));   // only its score is needed
             AtomicFiles.writeString(layout.lrChoice(), json.writeValueAsString(choice) + "\n");
             finish("lr", null, t0, relative(layout.lrChoice()));
+            if (chosen >= 0 && plan.seedList().contains(0L)) adoptAsSftSeed0(chosen, trainNanos[chosen]);
         }
         double lr = json.readTree(layout.lrChoice().toFile()).path("chosen").asDouble(Double.NaN);
         if (!(lr > 0)) throw new IOException(layout.lrChoice() + ": no chosen learning rate");
         return lr;
     }
 
+    /**
+     * SFT (seed 0) with candidate {@code i}'s learning rate; returns its greedy accuracy on the validation split
+     * and puts its training time into {@code trainNanos[i]}.
+     */
+    private double lrCandidate(Path base, int i, int steps, long[] trainNanos, ProgressListener p) throws IOException {
+        double lr = plan.lrCandidates().get(i);
+        Path dir = layout.lrTrainDir(i);
+        if (Files.exists(dir)) deleteTree(dir);
+        Files.createDirectories(dir);
+        long t0 = System.nanoTime();
+        TrainingRun.run(trainSettings(base, DemoObjective.SFT, dir, steps, lr, 0, false), p);
+        trainNanos[i] = System.nanoTime() - t0;
+        Path evalJson = layout.lrEval(i);
+        EvalRun.run(new EvalRun.Settings(dir.resolve("final"), List.of(layout.data("val")), evalJson, DatasetFormat.AUTO,
+                PromptEncoder.Style.AUTO, null, null, plan.validationOptions(), KV_BUDGET_BYTES, jobThreads),
+                new PrintWriter(java.io.OutputStream.nullOutputStream()), p);
+        double acc = json.readTree(evalJson.toFile()).path("overall").path("greedy_accuracy").asDouble(Double.NaN);
+        p.message(String.format(Locale.ROOT, "lr %s: validation greedy accuracy %.1f%%", lr, 100 * acc));
+        return acc;
+    }
+
+    /** Moves the chosen candidate's run to {@code train/sft-s0} and records that training stage with its time. */
+    private void adoptAsSftSeed0(int candidate, long trainNanos) throws IOException {
+        String name = DemoObjective.SFT.model(0);
+        begin("train", name, true);
+        Path dir = layout.trainDir(name);
+        if (Files.exists(dir)) deleteTree(dir);
+        Files.createDirectories(dir.getParent());
+        Files.move(layout.lrTrainDir(candidate), dir);
+        progress.message("train " + name + ": the learning-rate stage's run at the chosen rate " + plan.lrCandidates().get(candidate)
+                + " (the same training), moved from " + relative(layout.lrTrainDir(candidate)));
+        adopted.add(name);
+        retrained.add(name);
+        finish("train", name, System.nanoTime() - trainNanos, relative(layout.trainedModel(name)));
+    }
+
     private TrainingRun.Settings trainSettings(Path base, DemoObjective objective, Path dir, int steps, double lr, long seed, boolean resume) {
         return TrainingRun.Settings.builder(base, objective.objective(), dir)
                 .data(layout.data("mine"), DatasetFormat.AUTO).prompts(PromptEncoder.Style.AUTO, null, null)
                 .masks(objective.entropyMasks() ? layout.entropyMasks() : layout.masks()).responses(TrainingRun.Responses.MINED)
-                .config(plan.fineTune(threads, steps, lr, seed)).sftKeyStage1Steps(DemoPlan.sftKeyStage1(steps)).resume(resume).build();
+                .config(plan.fineTune(jobThreads, steps, lr, seed)).sftKeyStage1Steps(DemoPlan.sftKeyStage1(steps)).resume(resume).build();
     }
 
-    private void trainStage(Path base, DemoObjective objective, long seed, int steps, double lr) throws IOException {
+    private void trainStage(Path base, DemoObjective objective, long seed, int steps, double lr, ProgressListener p) throws IOException {
         String name = objective.model(seed);
+        if (adopted.contains(name)) return;   // trained and recorded by the lr stage in this invocation
         // Masks mined or a learning rate chosen (again) in this invocation make every recorded training stale.
         boolean stale = minedAgain || lrAgain;
         if (begin("train", name, stale)) return;
@@ -381,24 +446,24 @@ public final class DemoRun {
         if (stale && Files.exists(dir)) deleteTree(dir);   // trained on other masks or lr: not a checkpoint to continue
         boolean resume = Files.isDirectory(dir) && Checkpoints.latest(dir) != null;
         if (resume) {
-            progress.message("train " + name + ": continuing from " + Checkpoints.latest(dir));
+            p.message("train " + name + ": continuing from " + Checkpoints.latest(dir));
         } else if (Files.exists(dir)) {
             deleteTree(dir);   // an interrupted attempt without a checkpoint: start this objective over
         }
         Files.createDirectories(dir);
-        TrainingRun.run(trainSettings(base, objective, dir, steps, lr, seed, resume), progress);
+        TrainingRun.run(trainSettings(base, objective, dir, steps, lr, seed, resume), p);
         finish("train", name, t0, relative(layout.trainedModel(name)));
     }
 
-    private void evalStage(String model, Path modelDir) throws IOException {
+    private void evalStage(String model, Path modelDir, ProgressListener p, PrintWriter o) throws IOException {
         // A model trained (again) in this invocation is evaluated again, whatever an earlier run recorded.
         if (begin("eval", model, retrained.contains(model))) return;
         long t0 = System.nanoTime();
         Path json = layout.eval(model);
         Files.createDirectories(json.getParent());
-        out.println("eval " + model + ":");
+        o.println("eval " + model + ":");
         EvalRun.run(new EvalRun.Settings(modelDir, List.of(layout.data("test"), layout.data("ood")), json,
-                DatasetFormat.AUTO, PromptEncoder.Style.AUTO, null, null, plan.evalOptions(), KV_BUDGET_BYTES, threads), out, progress);
+                DatasetFormat.AUTO, PromptEncoder.Style.AUTO, null, null, plan.evalOptions(), KV_BUDGET_BYTES, jobThreads), o, p);
         finish("eval", model, t0, relative(json));
     }
 

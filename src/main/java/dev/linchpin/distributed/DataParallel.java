@@ -265,7 +265,7 @@ public final class DataParallel implements AutoCloseable {
         return new Milliseconds(r.timeout().toMillis());
     }
 
-    /** Leaves the group (the store's server goes with rank 0's process). */
+    /** Leaves the group and destroys it (the store's server goes with rank 0's process). */
     @Override
     public void close() {
         try {
@@ -273,6 +273,9 @@ public final class DataParallel implements AutoCloseable {
         } catch (RuntimeException ignored) {
             // A group whose peer died may refuse an orderly shutdown; the process is ending anyway.
         }
+        // Destroying the group closes its connections: a peer blocked in a collective fails at once rather than at its
+        // timeout. A dead process does that by exiting; a rank that is a thread of a living one (ThreadRanks) must.
+        backend.close();
     }
 
     /** ProcessGroupNCCL, in its own class so that a libtorch without it fails only when CUDA is asked for. */

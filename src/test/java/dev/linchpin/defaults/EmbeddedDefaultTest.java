@@ -112,12 +112,47 @@ class EmbeddedDefaultTest {
         assertEquals(16, TINY.hash().length());
         assertNotEquals(TINY.hash(), DefaultConfig.standard().hash());
         for (Map.Entry<String, String> change : Map.of("data.seed", "100", "data.train", "65", "model.hidden", "64",
-                "train.steps", "31", "train.peak_lr", "0.0031", "train.seed", "12", "data.max_operand", "8").entrySet()) {
+                "train.steps", "31", "train.peak_lr", "0.0031", "train.seed", "12", "data.max_operand", "8", "train.ranks", "2").entrySet()) {
             DefaultConfig other = TINY.with(Map.of(change.getKey(), change.getValue()));
             assertNotEquals(TINY.hash(), other.hash(), change.getKey());
             assertNotEquals(TINY.canonical(), other.canonical(), change.getKey());
         }
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> TINY.with(Map.of("nope", "1")));
+        IllegalArgumentException odd = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> TINY.with(Map.of("train.ranks", "3")));
+        assertTrue(odd.getMessage().contains("train.batch 8 is not a multiple of train.ranks 3"), odd.getMessage());
+        // train.batch is the whole step's examples, whatever the ranks: 2 ranks of 4 are the step of 8
+        DefaultConfig two = TINY.with(Map.of("train.ranks", "2"));
+        assertEquals(4, two.training().microBatch());
+        assertTrue(two.canonical().contains("train.batch=8\ntrain.ranks=2\n"), two.canonical());
+        assertEquals(2, DefaultConfig.standard().ranks());
+        assertEquals(32, DefaultConfig.standard().training().microBatch() * DefaultConfig.standard().ranks());
+    }
+
+    /**
+     * Two data-parallel ranks (threads) train the same step of examples as one process: the per-step loss
+     * agrees up to float summation order (here with one libtorch thread each, against one process of one
+     * thread), and the build is deterministic: the same config gives the same bytes.
+     */
+    @Test
+    void twoThreadRanksTrainLikeOneProcessAndDeterministically() throws IOException {
+        DefaultConfig one = TINY.with(Map.of("train.threads", "1"));
+        DefaultConfig two = TINY.with(Map.of("train.threads", "1", "train.ranks", "2"));
+        JsonNode a = EmbeddedDefault.ensureDetailed(one, ProgressListener.silent(), root.resolve("one")).training();
+        EmbeddedDefault.Result b = EmbeddedDefault.ensureDetailed(two, ProgressListener.silent(), root.resolve("two"));
+        EmbeddedDefault.Result again = EmbeddedDefault.ensureDetailed(two, ProgressListener.silent(), root.resolve("again"));
+        JsonNode curveA = a.path("loss_curve_every_1_steps"), curveB = b.training().path("loss_curve_every_1_steps");
+        assertEquals(TINY.training().steps(), curveA.size(), a.toString());
+        assertEquals(curveA.size(), curveB.size());
+        double worst = 0;
+        for (int i = 0; i < curveA.size(); i++) {
+            double x = curveA.get(i).asDouble(), y = curveB.get(i).asDouble();
+            worst = Math.max(worst, Math.abs(x - y) / Math.abs(x));
+        }
+        System.out.printf("tiny default, 1 process vs 2 thread ranks: worst relative loss difference over %d steps %.2e%n", curveA.size(), worst);
+        assertTrue(worst < 1e-4, "per-step losses of 1 and 2 ranks differ by " + worst);
+        assertEquals(EmbeddedDefault.sha256(b.directory().resolve("model.safetensors")),
+                EmbeddedDefault.sha256(again.directory().resolve("model.safetensors")), "2-rank builds of one config must be byte-equal");
     }
 
     @Test

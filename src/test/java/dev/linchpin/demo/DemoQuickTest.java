@@ -105,7 +105,17 @@ class DemoQuickTest {
             assertTrue(s.seconds() > 0, s + " has a wall time");
             assertTrue(Files.exists(layout.root().resolve(s.output())), s + ": its output exists");
         }
-        assertEquals(expected, actual);
+        // Stages are recorded as they finish, and with --threads 2 two jobs run side by side: every stage once,
+        // in an order that respects what each needs.
+        assertEquals(expected.stream().sorted().toList(), actual.stream().sorted().toList(), "every stage once: " + actual);
+        assertEquals(List.of("base:base", "data:null", "mine:null"), actual.subList(0, 3));
+        assertEquals(java.util.Set.of("entropy:null", "eval:base"), java.util.Set.copyOf(actual.subList(3, 5)), "beside the lr candidates");
+        assertEquals(List.of("lr:null", "train:sft-s0"), actual.subList(5, 7), "the chosen lr candidate's run is sft-s0's training");
+        for (String model : TRAINED) {
+            assertTrue(actual.indexOf("train:" + model) < actual.indexOf("eval:" + model), model + " trained before evaluated: " + actual);
+        }
+        assertEquals("report:null", actual.get(actual.size() - 1));
+        assertTrue(firstLog.contains("train sft-s0: the learning-rate stage's run at the chosen rate"), firstLog);
         assertEquals(Path.of(m.baseModel()), Path.of(m.stages().get(0).output()));
         for (int i = 1; i <= expected.size(); i++) {
             assertTrue(firstLog.contains("demo [" + i + "/" + expected.size() + "] "), "a progress line for stage " + i + ":\n" + firstLog);
@@ -404,6 +414,29 @@ class DemoQuickTest {
         assertEquals(1, r.status, r.err);
         assertTrue(r.err.contains("not a demo run"), r.err);
         assertEquals("mine", Files.readString(runs.resolve("other/notes.txt")));
+    }
+
+    /**
+     * sft-s0 is the lr stage's run at the chosen rate, moved rather than trained again: training it afresh (its
+     * record and directory removed, the lr stage kept) gives the same weights, byte for byte.
+     */
+    @Test
+    @Order(Integer.MAX_VALUE - 1)
+    void theAdoptedSftSeed0IsTheTrainingSftSeed0WouldBe() throws IOException {
+        RunManifest m = RunManifest.read(layout.manifest());
+        byte[] adopted = Files.readAllBytes(layout.trainedModel("sft-s0").resolve("model.safetensors"));
+        List<RunManifest.Stage> kept = m.stages().stream().filter(s -> !(s.name().equals("train") && "sft-s0".equals(s.model()))).toList();
+        new RunManifest(m.version(), m.name(), m.quick(), m.baseModel(), m.objectives(), m.settings(), kept, m.startedAt(), null,
+                m.environment()).write(layout.manifest());
+        try (var walk = Files.walk(layout.trainDir("sft-s0"))) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+        Result r = demo("--quick");
+        assertEquals(0, r.status, r.err);
+        assertTrue(java.util.regex.Pattern.compile("demo \\[\\d+/\\d+\\] train sft-s0: finished in").matcher(r.err).find(), "sft-s0 trained: " + r.err);
+        assertTrue(java.util.Arrays.equals(adopted, Files.readAllBytes(layout.trainedModel("sft-s0").resolve("model.safetensors"))),
+                "sft-s0 trained afresh differs from the lr stage's run at the chosen rate");
+        assertEquals(STAGES, RunManifest.read(layout.manifest()).stages().size());
     }
 
     /**
