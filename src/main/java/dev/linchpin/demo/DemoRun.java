@@ -72,6 +72,8 @@ public final class DemoRun {
     private final Lanes lanes;
     private RunManifest manifest;
     private int stageNumber;
+    /** Each begun stage's number, for its "finished" line (with lanes, stages finish out of order). */
+    private final Map<String, Integer> stageNumbers = new java.util.HashMap<>();
     /** What this invocation (re)computed, so that stages downstream of it are not skipped as done. */
     private final java.util.Set<String> retrained = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean minedAgain, lrAgain;
@@ -251,6 +253,7 @@ public final class DemoRun {
     /** As {@link #begin(String, String)}; {@code force} runs the stage even when it is recorded. */
     private synchronized boolean begin(String stage, String model, boolean force) {
         stageNumber++;
+        stageNumbers.put(stage + ":" + model, stageNumber);
         RunManifest.Stage done = force ? null : recorded(stage, model);
         String label = label(stage, model);
         if (done != null) {
@@ -274,7 +277,8 @@ public final class DemoRun {
                 manifest.settings(), kept, manifest.startedAt(), null, manifest.environment())
                 .withStage(new RunManifest.Stage(stage, model, seconds, output));
         manifest.write(layout.manifest());
-        progress.message(String.format(Locale.ROOT, "demo [%d/%d] %s: finished in %s", stageNumber, stageCount(), label(stage, model),
+        progress.message(String.format(Locale.ROOT, "demo [%d/%d] %s: finished in %s", stageNumbers.getOrDefault(stage + ":" + model, stageNumber),
+                stageCount(), label(stage, model),
                 Durations.format(seconds)));
     }
 

@@ -79,9 +79,23 @@ public final class Objectives {
      *                                  the tags as tokens first ({@link dev.linchpin.tokenizer.AddedTokens})
      */
     public static WeightedExample[] sftKey(Tokenizer tokenizer, long[] prompt, String solution, long eos) {
+        return sftKey(tokenizer, prompt, solution, null, eos);
+    }
+
+    /**
+     * {@link #sftKey(Tokenizer, long[], String, long)} for a response the verifier accepted: one without a
+     * "####" line (the verifier then took its last number) is all reasoning, and its Answer part is
+     * {@code verifiedAnswer}, the answer the verifier extracted. A reference solution has no such fallback.
+     *
+     * @param verifiedAnswer the answer the verifier extracted from {@code solution}, or null to require "####"
+     */
+    public static WeightedExample[] sftKey(Tokenizer tokenizer, long[] prompt, String solution, String verifiedAnswer, long eos) {
         int cut = solution.lastIndexOf("####");
-        if (cut < 0) throw new IllegalArgumentException("SFTKey needs a GSM8K solution ending in '#### N', got: " + abbreviate(solution));
-        String reasoning = solution.substring(0, cut).strip(), answer = solution.substring(cut + 4).strip();
+        if (cut < 0 && (verifiedAnswer == null || verifiedAnswer.isBlank())) {
+            throw new IllegalArgumentException("SFTKey needs a GSM8K solution ending in '#### N', got: " + abbreviate(solution));
+        }
+        String reasoning = cut < 0 ? solution.strip() : solution.substring(0, cut).strip();
+        String answer = cut < 0 ? verifiedAnswer.strip() : solution.substring(cut + 4).strip();
         for (String tag : SFTKEY_TAGS) {
             String back = tokenizer.decode(tokenizer.encode(tag, false), false);
             if (!back.equals(tag)) {

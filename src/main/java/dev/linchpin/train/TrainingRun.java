@@ -300,7 +300,8 @@ public final class TrainingRun {
                     case SFT, DFT -> main.add(Objectives.sft(checkedPrompt(rec, prompt), rec.responseIds()));
                     case NUMERIC -> main.add(Objectives.numeric(checkedPrompt(rec, prompt), rec.responseIds(), tokenizer::decodeToken));
                     case SFTKEY -> {
-                        WeightedExample[] two = Objectives.sftKey(tokenizer, prompt, rec.responseText(), eos);
+                        // a verified response may end without "#### N" (the verifier took its last number)
+                        WeightedExample[] two = Objectives.sftKey(tokenizer, prompt, rec.responseText(), rec.answer(), eos);
                         main.add(two[0]);
                         second.add(two[1]);
                     }

@@ -80,6 +80,20 @@ class ObjectivesTest {
             for (int t = first; t < w2.length; t++) assertEquals(1f, w2[t], "stage 2 weight at " + t);
             for (String tag : List.of("<Thinking>", "</Thinking>", "<Answer>", "</Answer>")) assertEquals(tag, tok.decode(tok.encode(tag, false), false));
             assertThrows(IllegalArgumentException.class, () -> Objectives.sftKey(tok, new long[] {1}, "no marker", eos));
+            assertThrows(IllegalArgumentException.class, () -> Objectives.sftKey(tok, new long[] {1}, "no marker", null, eos));
+
+            // A verified response without "#### N" (the verifier took its last number): all of it is the reasoning,
+            // the verified answer is the Answer part. A mined D_correct response of the demo looked like this one.
+            WeightedExample[] unmarked = Objectives.sftKey(tok, new long[] {1, 2}, "He has 10 - 7 = 1", "1", eos);
+            long[] r = unmarked[0].response();
+            assertEquals("<Thinking>He has 10 - 7 = 1</Thinking><Answer>1</Answer>", tok.decode(java.util.Arrays.copyOf(r, r.length - 1), false));
+            float[] u2 = unmarked[1].weights();
+            int from = 0;
+            while (u2[from] == 0) from++;
+            assertEquals("<Answer>1</Answer>", tok.decode(java.util.Arrays.copyOfRange(r, from, r.length - 1), false));
+            // with a marker the verified answer is not needed: the solution's own answer is used
+            WeightedExample[] marked = Objectives.sftKey(tok, new long[] {1, 2}, "She has 3 + 4 = 7 apples.\n#### 7", "7", eos);
+            assertArrayEquals(two[0].response(), marked[0].response());
         }
     }
 }
