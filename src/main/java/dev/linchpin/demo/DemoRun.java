@@ -128,8 +128,8 @@ public final class DemoRun {
         Path base = baseStage();
         dataStage(base);
         mineStage(base);
-        double lr = lrEntropyAndBaseEval(base);
         int steps = plan.steps(MaskRecords.readKept(layout.masks()).size());
+        double lr = lrEntropyAndBaseEval(base, steps);
         // Seed by seed, each model evaluated right after its training: a run stopped early has every objective
         // with the seeds done so far, rather than every seed of the first objectives only. The lanes run two
         // such jobs side by side (Lanes).
@@ -346,10 +346,9 @@ public final class DemoRun {
      * training {@code sft-s0} would repeat (same settings and threads: the same weights, checked), so it
      * becomes {@code train/sft-s0}.
      */
-    private double lrEntropyAndBaseEval(Path base) throws IOException {
+    private double lrEntropyAndBaseEval(Path base, int steps) throws IOException {
         boolean lrDone = begin("lr", null, minedAgain);
         long t0 = System.nanoTime();
-        int steps = plan.steps(MaskRecords.readKept(layout.masks()).size());
         int n = plan.lrCandidates().size();
         double[] accuracy = new double[n];
         long[] trainNanos = new long[n];

@@ -416,6 +416,17 @@ class DemoQuickTest {
         assertEquals("mine", Files.readString(runs.resolve("other/notes.txt")));
     }
 
+    /** Drops {@code model}'s training record from demo.json and deletes {@code dir}, as a run killed before recording it. */
+    static void forgetTraining(String model, Path dir) throws IOException {
+        RunManifest m = RunManifest.read(layout.manifest());
+        List<RunManifest.Stage> kept = m.stages().stream().filter(s -> !(s.name().equals("train") && model.equals(s.model()))).toList();
+        new RunManifest(m.version(), m.name(), m.quick(), m.baseModel(), m.objectives(), m.settings(), kept, m.startedAt(), null,
+                m.environment()).write(layout.manifest());
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+    }
+
     /**
      * sft-s0 is the lr stage's run at the chosen rate, moved rather than trained again: training it afresh (its
      * record and directory removed, the lr stage kept) gives the same weights, byte for byte.
@@ -423,14 +434,8 @@ class DemoQuickTest {
     @Test
     @Order(Integer.MAX_VALUE - 1)
     void theAdoptedSftSeed0IsTheTrainingSftSeed0WouldBe() throws IOException {
-        RunManifest m = RunManifest.read(layout.manifest());
         byte[] adopted = Files.readAllBytes(layout.trainedModel("sft-s0").resolve("model.safetensors"));
-        List<RunManifest.Stage> kept = m.stages().stream().filter(s -> !(s.name().equals("train") && "sft-s0".equals(s.model()))).toList();
-        new RunManifest(m.version(), m.name(), m.quick(), m.baseModel(), m.objectives(), m.settings(), kept, m.startedAt(), null,
-                m.environment()).write(layout.manifest());
-        try (var walk = Files.walk(layout.trainDir("sft-s0"))) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-        }
+        forgetTraining("sft-s0", layout.trainDir("sft-s0"));
         Result r = demo("--quick");
         assertEquals(0, r.status, r.err);
         assertTrue(java.util.regex.Pattern.compile("demo \\[\\d+/\\d+\\] train sft-s0: finished in").matcher(r.err).find(), "sft-s0 trained: " + r.err);
@@ -448,16 +453,10 @@ class DemoQuickTest {
     @Test
     @Order(Integer.MAX_VALUE)
     void anInterruptedTrainingContinuesFromItsCheckpointAndIsEvaluatedAgain() throws IOException {
-        RunManifest m = RunManifest.read(layout.manifest());
         int steps = DemoPlan.quickPlan().steps(keptCount());
         byte[] weights = Files.readAllBytes(layout.trainedModel("dft-s1").resolve("model.safetensors"));
         // eval dft stays recorded (its JSON is there): a retrained model must be evaluated again all the same
-        List<RunManifest.Stage> kept = m.stages().stream().filter(s -> !(s.name().equals("train") && "dft-s1".equals(s.model()))).toList();
-        new RunManifest(m.version(), m.name(), m.quick(), m.baseModel(), m.objectives(), m.settings(), kept, m.startedAt(), null,
-                m.environment()).write(layout.manifest());
-        try (var walk = Files.walk(layout.trainedModel("dft-s1"))) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-        }
+        forgetTraining("dft-s1", layout.trainedModel("dft-s1"));
         Result r = demo("--quick");
         assertEquals(0, r.status, r.err);
         assertTrue(r.err.contains("train dft-s1: continuing from " + layout.trainDir("dft-s1").resolve("checkpoint-" + steps)), r.err);
